@@ -1,0 +1,1 @@
+"""Command-line tools: qvirt (virsh), qvirt-builder, and the others."""

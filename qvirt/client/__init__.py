@@ -1,0 +1,1 @@
+"""URI parsing, transports, the remote driver and the public API."""

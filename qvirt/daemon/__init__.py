@@ -1,0 +1,1 @@
+"""qvirtd: listeners, auth, dispatch of RPC procedures to drivers, events, state."""

@@ -1,0 +1,1 @@
+"""One abstract interface per object kind, and the drivers that implement them."""

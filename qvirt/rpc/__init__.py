@@ -1,0 +1,1 @@
+"""libvirt's remote protocol: XDR codec, protocol tables, framing, streams, keepalive."""

@@ -1,0 +1,1 @@
+"""DAC ownership, the QEMU sandbox, and SELinux/AppArmor labels where the host has them."""
