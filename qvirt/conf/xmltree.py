@@ -1,0 +1,117 @@
+"""Raw XML: a safe parser with libvirt's error texts, and libvirt's way of writing XML out.
+
+Schema modules never touch lxml: they declare fields (xmlobject.py), and this module is the only
+place that parses text or prints it. Output follows libvirt's virBuffer formatting: two-space
+indentation, attributes in single quotes, empty elements self-closed, and <, >, &, ' and "
+escaped in attribute values and text alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from qvirt.errors import XMLDetail, XMLError
+
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True,
+                          remove_pis=True, huge_tree=False, load_dtd=False)
+
+Element = etree._Element
+
+
+def parse(text: str | bytes, context: str) -> Element:
+    """The root element of ``text``; libxml2's own message in the error, as libvirt reports it.
+
+    ``context`` names the document as libvirt's parse helper does ("(domain_definition)").
+    """
+    if isinstance(text, str):
+        text = text.encode("utf-8")
+    try:
+        root = etree.fromstring(text, _PARSER)
+    except etree.XMLSyntaxError as err:
+        raise XMLDetail(_syntax_message(err, text, context)) from err
+    if root is None:
+        raise XMLError("missing root element")
+    return root
+
+
+def _syntax_message(err: etree.XMLSyntaxError, text: bytes, context: str) -> str:
+    """libvirt's catchXMLError layout: "ctx:line: message", the line, and a caret under it."""
+    line_no, column = err.lineno or 1, err.offset or 1
+    lines = text.decode("utf-8", "replace").splitlines() or [""]
+    source = lines[min(line_no, len(lines)) - 1]
+    message = err.msg.split(", line ")[0] if err.msg else "parser error"
+    pointer = "-" * max(column - 1, 0) + "^"
+    return f"{context}:{line_no}: {message}\n{source}\n{pointer}"
+
+
+def local_name(node: Element) -> str:
+    tag = node.tag
+    return tag.split("}", 1)[1] if isinstance(tag, str) and tag.startswith("{") else str(tag)
+
+
+def raw_string(node: Element) -> str:
+    """A subtree as libxml2 prints it (used for <metadata>, which libvirt keeps verbatim)."""
+    return str(etree.tostring(node, encoding="unicode", with_tail=False))
+
+
+@dataclass
+class Node:
+    """An output element: attributes keep insertion order, which is libvirt's order."""
+
+    tag: str
+    attrs: dict[str, str] = field(default_factory=dict)
+    children: list[Node | RawXML] = field(default_factory=list)
+    text: str | None = None
+
+    def child(self, tag: str) -> Node:
+        """The first child named ``tag``, appended if there is none."""
+        for c in self.children:
+            if isinstance(c, Node) and c.tag == tag:
+                return c
+        node = Node(tag)
+        self.children.append(node)
+        return node
+
+    def is_empty(self) -> bool:
+        return not self.attrs and not self.children and self.text is None
+
+    def to_string(self, indent: int = 0) -> str:
+        out: list[str] = []
+        _write(self, indent, out)
+        return "".join(out)
+
+
+@dataclass
+class RawXML:
+    """A verbatim subtree, printed as given, re-indented to its place."""
+
+    xml: str
+
+
+def escape(value: str) -> str:
+    return (value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace("'", "&apos;").replace('"', "&quot;"))
+
+
+def _write(node: Node, indent: int, out: list[str]) -> None:
+    pad = " " * indent
+    attrs = "".join(f" {k}='{escape(v)}'" for k, v in node.attrs.items())
+    if not node.children and node.text is None:
+        out.append(f"{pad}<{node.tag}{attrs}/>\n")
+        return
+    if not node.children:
+        out.append(f"{pad}<{node.tag}{attrs}>{escape(node.text or '')}</{node.tag}>\n")
+        return
+    out.append(f"{pad}<{node.tag}{attrs}>")
+    if node.text:
+        out.append(escape(node.text))
+    out.append("\n")
+    for c in node.children:
+        if isinstance(c, Node):
+            _write(c, indent + 2, out)
+        else:
+            lines = c.xml.strip("\n").splitlines()
+            out.extend(" " * (indent + 2) + ln + "\n" for ln in lines)
+    out.append(f"{pad}</{node.tag}>\n")
