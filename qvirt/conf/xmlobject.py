@@ -236,7 +236,7 @@ def _make(node: Node, steps: Sequence[str]) -> Node:
     return node
 
 
-class Attr(Field, Generic[T]):
+class Attr(Field):
     """A value: an attribute, or an element's text. ``multi`` gives a list from repeated
     elements (``"boot/@dev"`` is every <boot dev=...>)."""
 
