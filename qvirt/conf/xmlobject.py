@@ -415,8 +415,11 @@ class XMLObject:
         unknown = [n for n in cls.ORDER if n not in fields]
         if unknown:
             raise DevError(f"{cls.__name__}.ORDER names undeclared fields {unknown}")
-        missing = [n for n in fields if n not in cls.ORDER]
-        if missing and cls.ORDER:
+        # Fields a class declares itself must all be placed; inherited ones (DeviceDef's
+        # <boot>, say) are left out by the subclasses that do not take them.
+        own = [n for n, v in vars(cls).items() if isinstance(v, Field)]
+        missing = [n for n in own if n not in cls.ORDER]
+        if missing:
             raise DevError(f"{cls.__name__}.ORDER leaves out fields {missing}")
         if len(set(cls.ORDER)) != len(cls.ORDER):
             raise DevError(f"{cls.__name__}.ORDER repeats a field")

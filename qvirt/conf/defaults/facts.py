@@ -1,0 +1,18 @@
+"""Host facts that defaults depend on, handed in by the driver: conf itself never probes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class GuestFacts:
+    """What the QEMU driver learned from one emulator binary (capabilities), for one arch."""
+
+    emulator: str = "/usr/bin/qemu-system-x86_64"
+    arch: str = "x86_64"
+    # machine alias or name -> canonical name ("pc" -> "pc-i440fx-7.2"); canonical names map
+    # to themselves.
+    machines: dict[str, str] = field(default_factory=dict)
+    default_machine: str = "pc"
+    default_cpu_model: str = "qemu64"

@@ -1,0 +1,12 @@
+"""<memory> devices. (Skeleton: type only, to be completed.)"""
+
+from __future__ import annotations
+
+from qvirt.conf.devices.base import DeviceDef
+from qvirt.conf.xmlobject import Attr
+
+
+class MemoryDevice(DeviceDef):
+    TAG = "memory"
+    ORDER = ("type", "alias", "address")
+    type = Attr("@type")

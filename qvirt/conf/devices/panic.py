@@ -1,0 +1,12 @@
+"""<panic> devices. (Skeleton: type only, to be completed.)"""
+
+from __future__ import annotations
+
+from qvirt.conf.devices.base import DeviceDef
+from qvirt.conf.xmlobject import Attr
+
+
+class Panic(DeviceDef):
+    TAG = "panic"
+    ORDER = ("type", "alias", "address")
+    type = Attr("@type")

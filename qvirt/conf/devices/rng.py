@@ -1,0 +1,12 @@
+"""<rng> devices. (Skeleton: type only, to be completed.)"""
+
+from __future__ import annotations
+
+from qvirt.conf.devices.base import DeviceDef
+from qvirt.conf.xmlobject import Attr
+
+
+class RNG(DeviceDef):
+    TAG = "rng"
+    ORDER = ("type", "alias", "address")
+    type = Attr("@type")

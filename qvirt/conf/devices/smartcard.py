@@ -1,0 +1,12 @@
+"""<smartcard> devices. (Skeleton: type only, to be completed.)"""
+
+from __future__ import annotations
+
+from qvirt.conf.devices.base import DeviceDef
+from qvirt.conf.xmlobject import Attr
+
+
+class Smartcard(DeviceDef):
+    TAG = "smartcard"
+    ORDER = ("type", "alias", "address")
+    type = Attr("@type")
