@@ -419,7 +419,7 @@ class XMLObject:
         # <boot>, say) are left out by the subclasses that do not take them.
         own = [n for n, v in vars(cls).items() if isinstance(v, Field)]
         missing = [n for n in own if n not in cls.ORDER]
-        if missing:
+        if missing and cls.TAG:  # a class without TAG is an abstract base (DeviceDef)
             raise DevError(f"{cls.__name__}.ORDER leaves out fields {missing}")
         if len(set(cls.ORDER)) != len(cls.ORDER):
             raise DevError(f"{cls.__name__}.ORDER repeats a field")
