@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PYTEST_WORKERS ?= auto
 
-.PHONY: all deps venv test lint unit demo clean
+.PHONY: all deps venv test lint demo bench clean
 
 all: test
 
@@ -21,7 +21,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 lint: venv
-	$(VENV)/bin/ruff check qvirt tests scripts
+	$(VENV)/bin/ruff check qvirt tests scripts bench
 	$(VENV)/bin/mypy
 
 test: deps venv lint
@@ -29,6 +29,9 @@ test: deps venv lint
 
 demo: deps venv
 	$(PY) scripts/demo.py
+
+bench: deps venv
+	$(PY) -m bench.run
 
 clean:
 	rm -rf build $(VENV)

@@ -21,26 +21,17 @@ from qvirt.conf.domain import Domain
 from qvirt.errors import QvirtError
 from tests.support import oracle
 from tests.support.facts import qemu_facts
-
-# kind -> (module, root class, name of the module's defaults function or "")
-KINDS: dict[str, tuple[str, str, str]] = {
-    "domain": ("qvirt.conf.domain", "Domain", ""),
-    "network": ("qvirt.conf.network", "Network", "apply_defaults"),
-    "pool": ("qvirt.conf.storage_pool", "StoragePool", "apply_defaults"),
-    "secret": ("qvirt.conf.secret", "Secret", "apply_defaults"),
-    "nwfilter": ("qvirt.conf.nwfilter", "NWFilter", "apply_defaults"),
-}
+from tests.support.kinds import KINDS
 
 
 def qvirt_output(kind: str, text: str) -> str:
     """qvirt's answer: the formatted document, or "error: MESSAGE" as virsh would print it."""
-    module_name, class_name, defaults_name = KINDS[kind]
-    module = importlib.import_module(module_name)
-    cls = getattr(module, class_name)
+    spec = KINDS[kind]
+    module = importlib.import_module(spec.module)
     defaults: Callable[[Any], None] | None = (
-        getattr(module, defaults_name, None) if defaults_name else None)
+        getattr(module, spec.defaults, None) if spec.defaults else None)
     try:
-        obj = cls.from_xml(text)
+        obj = spec.load().from_xml(text)
         if isinstance(obj, Domain):
             apply_domain_defaults(obj, qemu_facts())
         elif defaults is not None:
@@ -51,7 +42,7 @@ def qvirt_output(kind: str, text: str) -> str:
 
 
 def libvirt_outputs(kind: str, texts: list[str]) -> list[str]:
-    results = oracle.define_and_dump(kind, texts)
+    results = oracle.define_and_dump(KINDS[kind].oracle, texts)
     return [str(r["xml"]) if "xml" in r else f"error: {r['error']}\n" for r in results]
 
 
@@ -64,7 +55,8 @@ def diff(kind: str, text: str, libvirt: str) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--kind", default="domain", choices=sorted(KINDS))
+    parser.add_argument("--kind", default="domain",
+                        choices=sorted(k for k, v in KINDS.items() if v.oracle))
     parser.add_argument("files", nargs="+", type=Path)
     args = parser.parse_args()
     texts = [f.read_text() for f in args.files]

@@ -1,0 +1,17 @@
+"""make bench: every benchmark row, side by side, printed as one table."""
+
+from __future__ import annotations
+
+import sys
+
+from bench import conf, harness
+
+
+def main() -> int:
+    rows = conf.rows()
+    print(harness.run(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
