@@ -102,14 +102,13 @@ class EnumConv(Conv[Enum]):
 class _Bool(Conv[bool]):
     def __init__(self, true: str, false: str) -> None:
         self.true, self.false = true, false
-        self.expected = f"Expected '{true}' or '{false}'"
 
     def parse(self, text: str) -> bool:
         if text == self.true:
             return True
         if text == self.false:
             return False
-        raise ValueError(self.expected)
+        raise ValueError("")
 
     def format(self, value: bool) -> str:
         return self.true if value else self.false
@@ -148,16 +147,21 @@ MacAddr = _Mac()
 
 @dataclass
 class ParseContext:
-    """What one parse consumed, so that validate mode can name what nobody declared."""
+    """What one parse consumed, so that validate mode can name what nobody declared.
+
+    lxml hands out one Python proxy per node only while a reference to it lives, so the
+    proxies themselves are kept here: their ids then stay valid until the check.
+    """
 
     validate: bool = False
-    seen_elements: set[int] = field(default_factory=set)
+    seen_elements: dict[int, Element] = field(default_factory=dict)
     seen_attrs: set[tuple[int, str]] = field(default_factory=set)
 
     def element(self, node: Element) -> None:
-        self.seen_elements.add(id(node))
+        self.seen_elements[id(node)] = node
 
     def attr(self, node: Element, name: str) -> None:
+        self.seen_elements.setdefault(id(node), node)
         self.seen_attrs.add((id(node), name))
 
     def check(self, root: Element) -> None:

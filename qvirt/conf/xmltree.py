@@ -8,6 +8,7 @@ escaped in attribute values and text alike.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -52,8 +53,18 @@ def local_name(node: Element) -> str:
 
 
 def raw_string(node: Element) -> str:
-    """A subtree as libxml2 prints it (used for <metadata>, which libvirt keeps verbatim)."""
-    return str(etree.tostring(node, encoding="unicode", with_tail=False))
+    """A subtree as libvirt keeps it verbatim (<metadata>): copied out of its document, so it
+    declares only the namespaces it uses (not xmlns:qemu from <domain>), blank text dropped
+    as libvirt's parser drops it, and printed re-indented."""
+    clone = copy.deepcopy(node)
+    etree.cleanup_namespaces(clone)
+    for sub in clone.iter():
+        if sub.text is not None and not sub.text.strip() and len(sub):
+            sub.text = None
+        if sub is not clone and sub.tail is not None and not sub.tail.strip():
+            sub.tail = None
+    clone.tail = None
+    return str(etree.tostring(clone, encoding="unicode", pretty_print=True))
 
 
 @dataclass

@@ -16,3 +16,6 @@ class GuestFacts:
     machines: dict[str, str] = field(default_factory=dict)
     default_machine: str = "pc"
     default_cpu_model: str = "qemu64"
+    # The host's first security driver (security_driver in qemu.conf): a <seclabel> without
+    # a model gets this one. "none" when neither SELinux nor AppArmor is active.
+    security_model: str = "none"
