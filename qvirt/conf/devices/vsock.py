@@ -1,12 +1,15 @@
-"""<vsock> devices. (Skeleton: type only, to be completed.)"""
+"""<vsock>: a host-guest socket device."""
 
 from __future__ import annotations
 
 from qvirt.conf.devices.base import DeviceDef
-from qvirt.conf.xmlobject import Attr
+from qvirt.conf.devices.iommu import VIRTIO_DRIVER_ORDER, VirtioDriver
+from qvirt.conf.xmlobject import Attr, Choice, UInt, YesNo
 
 
-class Vsock(DeviceDef):
+class Vsock(DeviceDef, VirtioDriver):
     TAG = "vsock"
-    ORDER = ("type", "alias", "address")
-    type = Attr("@type")
+    ORDER = ("model", "cid_auto", "cid_address", *VIRTIO_DRIVER_ORDER, "alias", "address")
+    model = Attr("@model", Choice("virtio", "virtio-transitional", "virtio-non-transitional"))
+    cid_auto = Attr("cid/@auto", YesNo)
+    cid_address = Attr("cid/@address", UInt)
