@@ -451,8 +451,8 @@ class XMLObject:
                  context: str | None = None) -> Self:
         root = xmltree.parse(text, context or f"({cls.TAG}_definition)")
         if root.tag != cls.TAG:
-            raise XMLError(f"unexpected root element <{xmltree.local_name(root)}>, "
-                           f"expecting <{cls.TAG}>")
+            raise XMLError(f"expecting root element of '{cls.TAG}', "
+                           f"not '{xmltree.local_name(root)}'")
         ctx = ParseContext(validate=validate)
         obj = cls.from_element(root, ctx)
         if validate:

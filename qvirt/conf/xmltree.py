@@ -38,13 +38,13 @@ def parse(text: str | bytes, context: str) -> Element:
 
 
 def _syntax_message(err: etree.XMLSyntaxError, text: bytes, context: str) -> str:
-    """libvirt's catchXMLError layout: "ctx:line: message", the line, and a caret under it."""
-    line_no, column = err.lineno or 1, err.offset or 1
-    lines = text.decode("utf-8", "replace").splitlines() or [""]
-    source = lines[min(line_no, len(lines)) - 1]
-    message = err.msg.split(", line ")[0] if err.msg else "parser error"
-    pointer = "-" * max(column - 1, 0) + "^"
-    return f"{context}:{line_no}: {message}\n{source}\n{pointer}"
+    """libvirt's catchXMLError layout: "ctx:line: message", the line, and a caret under the
+    column; "(null)" stands for the line when the parser stopped at the end of the input."""
+    line_no, column = err.lineno or 1, max(err.offset or 0, 0)
+    lines = text.decode("utf-8", "replace").splitlines()
+    source = lines[line_no - 1] if 0 < line_no <= len(lines) else "(null)"
+    message = (err.msg or "parser error").rsplit(", line ", 1)[0]
+    return f"{context}:{line_no}: {message}\n{source}\n{'-' * column}^"
 
 
 def local_name(node: Element) -> str:

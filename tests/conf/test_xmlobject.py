@@ -72,7 +72,7 @@ def test_unknown_content_is_dropped_or_rejected_with_validate() -> None:
      "Expected non-negative integer value"),
     ("<thing type='a'><address shared='maybe'/></thing>",
      "Invalid value for attribute 'shared' in element 'address': 'maybe'."),
-    ("<other/>", "unexpected root element <other>, expecting <thing>"),
+    ("<other/>", "expecting root element of 'thing', not 'other'"),
 ])
 def test_bad_values_raise_xml_errors_naming_the_place(doc: str, message: str) -> None:
     with pytest.raises(XMLError) as caught:
@@ -80,9 +80,20 @@ def test_bad_values_raise_xml_errors_naming_the_place(doc: str, message: str) ->
     assert caught.value.message == "XML error: " + message
 
 
-def test_malformed_text_is_a_parser_error() -> None:
-    with pytest.raises(XMLDetail, match="Opening and ending tag mismatch"):
-        Thing.from_xml("<thing type='a'><name>x</thing>")
+@pytest.mark.parametrize(("doc", "message"), [
+    # As virsh printed them for the same documents (libvirt's catchXMLError).
+    ("<domain type='qemu'><name>x</domain>\n",
+     "(thing_definition):1: Opening and ending tag mismatch: name line 1 and domain\n"
+     "<domain type='qemu'><name>x</domain>\n" + "-" * 36 + "^"),
+    ("<domain type='qemu'>\n  <name>x</name>\n",
+     "(thing_definition):3: Premature end of data in tag domain line 1\n(null)\n^"),
+    ("", "(thing_definition):1: Document is empty\n(null)\n^"),
+    ("<a x=1/>", "(thing_definition):1: AttValue: \" or ' expected\n<a x=1/>\n-----^"),
+])
+def test_malformed_text_is_a_parser_error_as_libvirt_prints_it(doc: str, message: str) -> None:
+    with pytest.raises(XMLDetail) as caught:
+        Thing.from_xml(doc)
+    assert caught.value.message == message
 
 
 def test_inconsistent_declarations_are_bugs_not_user_errors() -> None:
