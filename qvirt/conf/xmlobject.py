@@ -206,7 +206,8 @@ class Field:
     def __get__(self, obj: Any, owner: type | None = None) -> Any:
         if obj is None:
             return self
-        return obj.__dict__.get(self.name, self.default())
+        # Stored on first read, so that a default list can be appended to.
+        return obj.__dict__.setdefault(self.name, self.default())
 
     def __set__(self, obj: Any, value: Any) -> None:
         obj.__dict__[self.name] = value

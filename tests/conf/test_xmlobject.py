@@ -102,3 +102,10 @@ def test_inconsistent_declarations_are_bugs_not_user_errors() -> None:
                                     "b": Attr("@b")})
     with pytest.raises(DevError, match="undeclared"):
         type("Bad", (XMLObject,), {"TAG": "bad", "ORDER": ("zz",)})
+
+
+def test_a_default_list_is_the_objects_own() -> None:
+    thing = Thing(type="a")
+    thing.boot.append("hd")
+    assert thing.boot == ["hd"]
+    assert Thing(type="a").boot == []
