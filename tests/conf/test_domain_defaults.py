@@ -15,7 +15,8 @@ from qvirt.errors import QvirtError
 
 DATA = Path(__file__).parent.parent / "data" / "conf" / "domain"
 FACTS = GuestFacts(machines={"pc": "pc-i440fx-7.2", "pc-i440fx-7.2": "pc-i440fx-7.2",
-                             "q35": "pc-q35-7.2", "pc-q35-7.2": "pc-q35-7.2"})
+                             "q35": "pc-q35-7.2", "pc-q35-7.2": "pc-q35-7.2"},
+                   emulators={"i686": "/usr/bin/qemu-system-i386"})
 UUID_RE = re.compile(r"<uuid>[0-9a-f-]{36}</uuid>")
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import re
 import subprocess
+from pathlib import Path
 
 from qvirt.conf.defaults.facts import GuestFacts
 
@@ -28,5 +29,7 @@ def qemu_facts() -> GuestFacts:
         machines[name] = alias.group(1) if alias else name
         if "(default)" in line:
             default = name
+    others = {"i686": "/usr/bin/qemu-system-i386"}
     return GuestFacts(emulator=EMULATOR, arch="x86_64", machines=machines,
+                      emulators={a: e for a, e in others.items() if Path(e).exists()},
                       default_machine=default, default_cpu_model="qemu64")

@@ -36,7 +36,7 @@ def apply(dom: Domain, facts: GuestFacts) -> None:
     if dom.devices is None:
         dom.devices = Devices()
     if dom.devices.emulator is None:
-        dom.devices.emulator = facts.emulator
+        dom.devices.emulator = facts.emulators.get(dom.os.arch, facts.emulator)
 
 
 def _check_qemu_limits(dom: Domain) -> None:
@@ -71,7 +71,7 @@ def _os(dom: Domain, facts: GuestFacts) -> None:
         os.arch = facts.arch
     machine = os.machine or facts.default_machine
     os.machine = facts.machines.get(machine, machine)
-    if os.arch not in (facts.arch, "i686"):
+    if os.arch != facts.arch and os.arch not in facts.emulators:
         raise ConfigUnsupported(f"No emulator found for arch '{os.arch}'")
     if os.type != "hvm":
         raise ConfigUnsupported(f"Emulator '{facts.emulator}' does not support os type "

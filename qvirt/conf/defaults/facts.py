@@ -11,6 +11,9 @@ class GuestFacts:
 
     emulator: str = "/usr/bin/qemu-system-x86_64"
     arch: str = "x86_64"
+    # Other guest architectures the host can run, and their emulators (i686 guests run in
+    # qemu-system-i386, which libvirt prefers to x86_64's for them).
+    emulators: dict[str, str] = field(default_factory=dict)
     # machine alias or name -> canonical name ("pc" -> "pc-i440fx-7.2"); canonical names map
     # to themselves.
     machines: dict[str, str] = field(default_factory=dict)
