@@ -171,8 +171,11 @@ class Domain(XMLObject):
         numa_total = sum(c.memory for c in self.cpu.numa.cells) if (
             self.cpu is not None and self.cpu.numa is not None) else 0
         if numa_total:
-            # With guest NUMA cells the initial memory is their sum, whatever <memory> said.
-            self.memory = numa_total
+            # With guest NUMA cells the initial memory is their sum, whatever <memory> said,
+            # and <memory> prints the total: that plus every memory device (hotplug DIMMs).
+            hotplug = sum(m.target.size or 0 for m in self.devices.memories
+                          if m.target is not None) if self.devices is not None else 0
+            self.memory = numa_total + hotplug
         if not self.memory:
             raise XMLError("Memory size must be specified via <memory> or in the <numa> "
                            "configuration")

@@ -9,7 +9,7 @@ from qvirt.conf.xmlobject import Attr, Child, Choice, Flag, UInt, XMLObject
 
 class MemorySource(XMLObject):
     TAG = "source"
-    ORDER = ("pagesize", "nodemask", "path", "alignsize", "pmem")
+    ORDER = ("nodemask", "pagesize", "path", "alignsize", "pmem")
     pagesize = Scaled("pagesize")
     nodemask = Attr("nodemask")
     path = Attr("path")
