@@ -1,0 +1,1 @@
+"""The QEMU/KVM hypervisor driver: capabilities, command line, processes, QMP, agent."""
