@@ -6,6 +6,7 @@ address decimal ones, so each type is its own class and ``Address.from_element``
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar, Self
 
 from qvirt.conf.xmlobject import (
@@ -21,7 +22,7 @@ from qvirt.conf.xmlobject import (
     XMLObject,
 )
 from qvirt.conf.xmltree import Element
-from qvirt.errors import XMLError
+from qvirt.errors import ConfigUnsupported, InternalError, XMLError
 
 
 class _HexShort(Conv[int]):
@@ -39,12 +40,32 @@ class _HexShort(Conv[int]):
 HexShort = _HexShort()
 
 
+class _Hex8(_HexShort):
+    """spapr-vio registers: 0x-prefixed, eight hex digits."""
+
+    def format(self, value: int) -> str:
+        return f"0x{value:08x}"
+
+
+Hex8 = _Hex8()
+
+
 class Address(XMLObject):
-    """<address type='...'>: dispatches to the class registered for its type."""
+    """<address type='...'>: dispatches to the class registered for its type.
+
+    libvirt stores the numbers of an address as integers that default to 0 and writes them all
+    back, so a subclass lists in ZERO_FIELDS the ones an omitted attribute reads as 0.
+    """
 
     TAG = "address"
     TYPES: ClassVar[dict[str, type[Address]]] = {}
     ADDRESS_TYPE: ClassVar[str] = ""
+    ZERO_FIELDS: ClassVar[tuple[str, ...]] = ()
+
+    def post_parse(self) -> None:
+        for name in self.ZERO_FIELDS:
+            if getattr(self, name) is None:
+                setattr(self, name, 0)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -58,22 +79,49 @@ class Address(XMLObject):
         kind = node.get("type")
         ctx.attr(node, "type")
         if kind is None:
-            raise XMLError("No type specified for device address")
+            raise InternalError("No type specified for device address")
         target = Address.TYPES.get(kind)
         if target is None:
-            raise XMLError(f"unknown address type '{kind}'")
+            raise ConfigUnsupported(f"unknown address type '{kind}'")
         return target.from_element(node, ctx)  # type: ignore[return-value]
+
+
+class ZPCI(XMLObject):
+    """<zpci uid fid/>: the s390 extension of a PCI address."""
+
+    TAG = "zpci"
+    ORDER = ("uid", "fid")
+    uid = Attr("@uid", HexShort)
+    fid = Attr("@fid", HexShort)
 
 
 class PCIAddress(Address):
     ADDRESS_TYPE = "pci"
-    ORDER = ("type", "domain", "bus", "slot", "function", "multifunction")
+    ORDER = ("type", "domain", "bus", "slot", "function", "multifunction", "zpci")
     type = Attr("@type")
     domain = Attr("@domain", Hex4)
     bus = Attr("@bus", Hex2)
     slot = Attr("@slot", Hex2)
     function = Attr("@function", HexShort)
     multifunction = Attr("@multifunction", OnOff)
+    zpci = Child(ZPCI)
+    ZERO_FIELDS = ("domain", "bus", "slot", "function")
+
+    def post_parse(self) -> None:
+        super().post_parse()
+        if self.bus is not None and self.bus > 0xFF:
+            raise XMLError(f"Invalid PCI address bus='0x{self.bus:x}', must be <= 0xFF")
+        if self.slot is not None and self.slot > 31:
+            raise XMLError(f"Invalid PCI address slot='0x{self.slot:x}', must be <= 0x1F")
+        if self.function is not None and self.function > 7:
+            raise XMLError(f"Invalid PCI address function=0x{self.function:x}, must be <= 7")
+
+    def is_present(self) -> bool:
+        """libvirt treats an all-zero PCI address as "assign me one"."""
+        return any((self.domain, self.bus, self.slot, self.function))
+
+    def key(self) -> tuple[int, int, int]:
+        return (self.bus or 0, self.slot or 0, self.function or 0)
 
 
 class DriveAddress(Address):
@@ -84,6 +132,7 @@ class DriveAddress(Address):
     bus = Attr("@bus", UInt)
     target = Attr("@target", UInt)
     unit = Attr("@unit", UInt)
+    ZERO_FIELDS = ("controller", "bus", "target", "unit")
 
 
 class VirtioSerialAddress(Address):
@@ -93,6 +142,7 @@ class VirtioSerialAddress(Address):
     controller = Attr("@controller", UInt)
     bus = Attr("@bus", UInt)
     port = Attr("@port", UInt)
+    ZERO_FIELDS = ("controller", "bus", "port")
 
 
 class CCIDAddress(Address):
@@ -101,6 +151,7 @@ class CCIDAddress(Address):
     type = Attr("@type")
     controller = Attr("@controller", UInt)
     slot = Attr("@slot", UInt)
+    ZERO_FIELDS = ("controller",)
 
 
 class USBAddress(Address):
@@ -109,6 +160,16 @@ class USBAddress(Address):
     type = Attr("@type")
     bus = Attr("@bus", UInt)
     port = Attr("@port", Str)
+    ZERO_FIELDS = ("bus",)
+
+    def post_parse(self) -> None:
+        """A port is a path of at most four hub ports, '1' or '2.1.3'."""
+        super().post_parse()
+        if self.port is not None and not re.fullmatch(r"\d+(\.\d+){0,3}", self.port):
+            raise InternalError("Cannot parse <address> 'port' attribute")
+
+    def path(self) -> list[int]:
+        return [int(p) for p in str(self.port).split(".")] if self.port else []
 
 
 class ISAAddress(Address):
@@ -127,6 +188,39 @@ class DIMMAddress(Address):
     base = Attr("@base", HexShort)
 
 
+class CCWAddress(Address):
+    ADDRESS_TYPE = "ccw"
+    ORDER = ("type", "cssid", "ssid", "devno")
+    type = Attr("@type")
+    cssid = Attr("@cssid", HexShort)
+    ssid = Attr("@ssid", HexShort)
+    devno = Attr("@devno", Hex4)
+
+
+class SpaprVIOAddress(Address):
+    ADDRESS_TYPE = "spapr-vio"
+    ORDER = ("type", "reg")
+    type = Attr("@type")
+    reg = Attr("@reg", Hex8)
+
+
+class VirtioMMIOAddress(Address):
+    ADDRESS_TYPE = "virtio-mmio"
+    ORDER = ("type",)
+    type = Attr("@type")
+
+
+class VirtioS390Address(Address):
+    """The legacy s390 virtio bus: the type is known only to be refused."""
+
+    ADDRESS_TYPE = "virtio-s390"
+    ORDER = ("type",)
+    type = Attr("@type")
+
+    def post_parse(self) -> None:
+        raise XMLError("virtio-s390 bus doesn't have an address")
+
+
 class UnassignedAddress(Address):
     ADDRESS_TYPE = "unassigned"
     ORDER = ("type",)
@@ -140,4 +234,5 @@ class DeviceDef(XMLObject):
     alias = Attr("alias/@name")
     address = Child(Address)
     boot = Attr("boot/@order", UInt)
+    boot_loadparm = Attr("boot/@loadparm")
     acpi_index = Attr("acpi/@index", UInt)
