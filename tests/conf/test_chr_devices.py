@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 
 from qvirt.conf.devices.chardev import Channel, Console, Parallel, Serial
-from qvirt.conf.devices.crypto import Crypto
 from qvirt.conf.devices.graphics import Graphics, Video
 from qvirt.conf.devices.input import Hub, Input
 from qvirt.conf.devices.iommu import IOMMU
@@ -269,10 +268,6 @@ CANONICAL: list[tuple[type[XMLObject], str]] = [
     (IOMMU, """<iommu model='intel'>
   <driver intremap='on' caching_mode='on' iotlb='on' aw_bits='48'/>
 </iommu>
-"""),
-    (Crypto, """<crypto model='virtio' type='qemu'>
-  <backend model='builtin' queues='1'/>
-</crypto>
 """),
     (MemoryDevice, """<memory model='dimm'>
   <target>

@@ -790,7 +790,6 @@ class PCIAssigner:
             "iommu": lambda d: virtio | INTEGRATED if model == "virtio" else 0,
             "vsock": lambda d: PCI_FLAGS if transitional else virtio,
             "memory": lambda d: virtio if model in ("virtio-pmem", "virtio-mem") else 0,
-            "crypto": lambda d: PCI_FLAGS,
             "panic": lambda d: PCI_FLAGS | INTEGRATED if model == "pvpanic" else 0,
         }
         rule = simple.get(tag)
@@ -866,7 +865,7 @@ class PCIAssigner:
         for single in (devs.iommu, devs.vsock):
             if single is not None:
                 self._place_if(single)
-        for group in (devs.memories, devs.cryptos, devs.panics):
+        for group in (devs.memories, devs.panics):
             for dev in group:
                 self._place_if(dev)
 

@@ -43,8 +43,6 @@ def apply(dom: Domain, facts: GuestFacts) -> None:
     if dom.devices is None:
         dom.devices = Devices()
     devices = dom.devices
-    # libvirt 9.0 has no <crypto> device (it came in 9.1): its parser never sees one.
-    devices.cryptos = []
     _chardevs(devices)
     _inputs(devices, facts)
     _graphics(devices)

@@ -1,11 +1,11 @@
 """The <devices> element: one list per device kind, in the order libvirt writes them
-(virDomainDefFormatInternal), each kind in a module of its own."""
+(virDomainDefFormatInternal), each kind in a module of its own. libvirt 9.0 has no <crypto>
+(it came in 9.1), so qvirt drops it as an unknown element too."""
 
 from __future__ import annotations
 
 from qvirt.conf.devices.chardev import Channel, Console, Parallel, Serial
 from qvirt.conf.devices.controller import Controller
-from qvirt.conf.devices.crypto import Crypto
 from qvirt.conf.devices.disk import Disk
 from qvirt.conf.devices.filesystem import Filesystem
 from qvirt.conf.devices.graphics import Graphics, Video
@@ -34,7 +34,7 @@ class Devices(XMLObject):
         "emulator", "disks", "controllers", "leases", "filesystems", "interfaces", "smartcards",
         "serials", "parallels", "consoles", "channels", "inputs", "tpms", "graphics", "sounds",
         "audios", "videos", "hostdevs", "redirdevs", "redirfilter", "hubs", "watchdogs",
-        "memballoon", "rngs", "panics", "shmems", "memories", "iommu", "vsock", "cryptos",
+        "memballoon", "rngs", "panics", "shmems", "memories", "iommu", "vsock",
     )
     emulator = Attr("emulator")
     disks = Child(Disk, single=False)
@@ -65,4 +65,3 @@ class Devices(XMLObject):
     memories = Child(MemoryDevice, single=False)
     iommu = Child(IOMMU)
     vsock = Child(Vsock)
-    cryptos = Child(Crypto, single=False)
