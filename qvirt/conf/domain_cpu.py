@@ -89,6 +89,10 @@ class Cell(XMLObject):
     discard = Attr("@discard", YesNo)
     distances = Child(Sibling, single=False, path="distances")
 
+    def post_parse(self) -> None:
+        if self.memory is None:
+            raise XMLError("missing element or attribute './@memory'")
+
 
 class Numa(XMLObject):
     TAG = "numa"
