@@ -516,20 +516,21 @@ class DevError(RuntimeError):
 
 
 class XMLError(QvirtError):
+    """A document's error. Its domain is the document's (VIR_FROM_DOMAIN for a domain, ...),
+    filled in by the document's parse unless the error names it (virxml.c's generic checks
+    report VIR_FROM_XML)."""
+
     code = ErrorNumber.XML_ERROR
-    domain = ErrorDomain.XML
 
 
 class XMLDetail(QvirtError):
     """libxml2's own parse errors: the detail is the whole message."""
 
     code = ErrorNumber.XML_DETAIL
-    domain = ErrorDomain.XML
 
 
 class ConfigUnsupported(QvirtError):
     code = ErrorNumber.CONFIG_UNSUPPORTED
-    domain = ErrorDomain.DOMAIN
 
 
 class InvalidSchema(QvirtError):

@@ -17,6 +17,7 @@ from qvirt.conf.xmlobject import (
     YesNo,
 )
 from qvirt.conf.xmltree import Element, Node
+from qvirt.errors import ErrorDomain
 
 
 class NamedElement(XMLObject):
@@ -353,6 +354,8 @@ class Enum(XMLObject):
 
 
 class Capabilities(XMLObject):
+    ERROR_DOMAIN = ErrorDomain.CAPABILITIES
+    SCHEMA = "capability"
     TAG = "capabilities"
     ORDER = ("host", "guests", "pool_types")
     host = Child(Host)

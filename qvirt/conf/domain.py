@@ -26,6 +26,7 @@ from qvirt.conf.xmlobject import UUID, Attr, Child, Choice, OnOff, Raw, UInt, XM
 from qvirt.conf.xmltree import Node
 from qvirt.errors import (
     ConfigUnsupported,
+    ErrorDomain,
     ErrorNumber,
     InternalError,
     QvirtError,
@@ -63,6 +64,7 @@ class PerfEvent(XMLObject):
 
 
 class Domain(XMLObject):
+    ERROR_DOMAIN = ErrorDomain.DOMAIN
     TAG = "domain"
     ORDER = (
         "type", "id", "name", "uuid", "genid", "title", "description", "metadata",

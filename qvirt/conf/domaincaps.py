@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import ClassVar, Self
 
 from qvirt.conf.xmlobject import Attr, Child, Choice, UInt, XMLObject, YesNo
+from qvirt.errors import ErrorDomain
 
 
 class Enum(XMLObject):
@@ -217,6 +218,7 @@ class Features(XMLObject):
 
 
 class DomainCapabilities(XMLObject):
+    ERROR_DOMAIN = ErrorDomain.CAPABILITIES
     TAG = "domainCapabilities"
     ORDER = ("path", "domain", "machine", "arch", "vcpu_max", "iothreads", "os", "cpu",
              "memory_backing", "devices", "features")

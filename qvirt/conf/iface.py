@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from qvirt.conf.network_port import OpenElement, YesNo
 from qvirt.conf.xmlobject import Attr, Child, Choice, Flag, UInt, XMLObject
-from qvirt.errors import XMLError
+from qvirt.errors import ErrorDomain, XMLError
 
 TYPES = ("ethernet", "bridge", "bond", "vlan")
 START_MODES = ("onboot", "none", "hotplug")
@@ -155,6 +155,7 @@ class IfaceVlan(XMLObject):
 
 
 class Interface(OpenElement):
+    ERROR_DOMAIN = ErrorDomain.INTERFACE
     TAG = "interface"
     ORDER = ("type", "name", "start_mode", "mtu", "protocols", "link_speed", "link_state",
              "mac", "bridge", "bond", "vlan")

@@ -33,6 +33,7 @@ from qvirt.conf.xmlobject import (
 from qvirt.conf.xmltree import Element, Node
 from qvirt.errors import (
     ConfigUnsupported,
+    ErrorDomain,
     ErrorNumber,
     InternalError,
     QvirtError,
@@ -228,6 +229,7 @@ class _DnsmasqOptions(Field):
 
 
 class Network(XMLObject):
+    ERROR_DOMAIN = ErrorDomain.NETWORK
     TAG = "network"
     ORDER = ("ipv6", "trust_guest_rx_filters", "name", "uuid", "metadata", "forward", "bridge",
              "mtu", "mac", "domain", "domain_local_only", "dns", "vlan", "bandwidth",

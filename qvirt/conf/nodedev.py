@@ -21,7 +21,7 @@ from qvirt.conf.xmlobject import (
     XMLObject,
 )
 from qvirt.conf.xmltree import Element, Node, RawXML
-from qvirt.errors import ErrorNumber, QvirtError
+from qvirt.errors import ErrorDomain, ErrorNumber, QvirtError
 
 
 class _HexWidth(Conv[int]):
@@ -542,6 +542,8 @@ class _CreateOnly(Attr):
 
 
 class NodeDevice(XMLObject):
+    ERROR_DOMAIN = ErrorDomain.NODEDEV
+    SCHEMA = "nodedev"
     TAG = "device"
     ORDER = ("name", "path", "devnodes", "parent", "parent_wwnn", "parent_wwpn",
              "parent_fabric_wwn", "driver", "capabilities")

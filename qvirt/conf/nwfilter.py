@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 from qvirt.conf.nwfilter_protocols import MATCH_CLASSES, ProtocolMatch
 from qvirt.conf.xmlobject import UUID, Attr, Child, Field, ParseContext, XMLObject
 from qvirt.conf.xmltree import Element, Node
-from qvirt.errors import ConfigUnsupported, InternalError, InvalidArg, XMLDetail
+from qvirt.errors import ConfigUnsupported, ErrorDomain, InternalError, InvalidArg, XMLDetail
 
 # Default priorities of the chains named after a protocol (or prefixed with one: arp-xyz).
 CHAIN_PRIORITIES = {"mac": -800, "vlan": -750, "ipv4": -700, "ipv6": -600, "arp": -500,
@@ -115,6 +115,8 @@ class _Entries(Field):
 
 
 class NWFilter(XMLObject):
+    ERROR_DOMAIN = ErrorDomain.NWFILTER
+    SCHEMA = "nwfilter"
     TAG = "filter"
     KEEP_EMPTY = True
     ORDER = ("name", "chain", "priority", "uuid", "entries")

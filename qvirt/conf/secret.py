@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid as uuidlib
 
 from qvirt.conf.xmlobject import UUID, Attr, Child, XMLObject
-from qvirt.errors import ConfigUnsupported, InternalError, XMLError
+from qvirt.errors import ConfigUnsupported, ErrorDomain, InternalError, XMLError
 
 # usage type -> the child element that names the secret's user, and libvirt's words for the
 # type and the element in its "usage specified, but ... is missing" message.
@@ -37,6 +37,7 @@ class Usage(XMLObject):
 
 
 class Secret(XMLObject):
+    ERROR_DOMAIN = ErrorDomain.SECRET
     TAG = "secret"
     KEEP_EMPTY = True
     ORDER = ("ephemeral", "private", "uuid", "description", "usage")

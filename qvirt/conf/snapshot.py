@@ -20,7 +20,7 @@ from qvirt.conf.xmlobject import (
     XMLObject,
 )
 from qvirt.conf.xmltree import Element, Node
-from qvirt.errors import ConfigUnsupported, QvirtError, XMLError
+from qvirt.errors import ConfigUnsupported, ErrorDomain, QvirtError, XMLError
 
 SNAPSHOT_STATES = ("nostate", "running", "blocked", "paused", "shutdown", "shutoff", "crashed",
                    "pmsuspended", "disk-snapshot")
@@ -146,6 +146,8 @@ class Cookie(XMLObject):
 
 
 class DomainSnapshot(XMLObject):
+    ERROR_DOMAIN = ErrorDomain.DOMAIN_SNAPSHOT
+    SCHEMA = "domainsnapshot"
     TAG = "domainsnapshot"
     ORDER = ("name", "description", "state", "parent", "creation_time", "memory",
              "memory_file", "disks", "domain", "inactive_domain", "cookie", "active")

@@ -29,7 +29,7 @@ from qvirt.conf.xmlobject import (
     XMLObject,
 )
 from qvirt.conf.xmltree import Element, Node
-from qvirt.errors import ErrorNumber, NoSupport, QvirtError, XMLDetail, XMLError
+from qvirt.errors import ErrorDomain, ErrorNumber, NoSupport, QvirtError, XMLDetail, XMLError
 
 # Which parts of <source> a pool type reads and writes (VIR_STORAGE_POOL_SOURCE_*).
 HOST, DEVICE, DIR, ADAPTER, NAME, IQN, NETWORK = (
@@ -281,6 +281,8 @@ class _NamespaceOptions(Field):
 
 
 class StoragePool(XMLObject):
+    ERROR_DOMAIN = ErrorDomain.STORAGE
+    SCHEMA = "storagepool"
     TAG = "pool"
     ORDER = ("type", "name", "uuid", "capacity_unit", "capacity", "allocation_unit",
              "allocation", "available_unit", "available", "cow", "source", "target",

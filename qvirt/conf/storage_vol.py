@@ -15,7 +15,7 @@ from qvirt.conf.storage_common import (
 )
 from qvirt.conf.xmlobject import Attr, Child, Choice, Field, Flag, ParseContext, UInt, XMLObject
 from qvirt.conf.xmltree import Element, Node
-from qvirt.errors import ErrorNumber, QvirtError, XMLError
+from qvirt.errors import ErrorDomain, ErrorNumber, QvirtError, XMLError
 
 VOLUME_TYPES = ("file", "block", "dir", "network", "netdir", "ploop")
 FILE_FEATURES = ("lazy_refcounts", "extended_l2")
@@ -180,6 +180,8 @@ class BackingStore(VolumeTarget):
 
 
 class StorageVol(XMLObject):
+    ERROR_DOMAIN = ErrorDomain.STORAGE
+    SCHEMA = "storagevol"
     TAG = "volume"
     ORDER = ("type", "name", "key", "extents", "capacity_unit", "capacity",
              "allocation_unit", "allocation", "physical_unit", "physical", "target",

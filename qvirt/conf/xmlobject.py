@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Generic, Self, TypeVar
 
 from qvirt.conf import xmltree
 from qvirt.conf.xmltree import Element, Node, RawXML
-from qvirt.errors import DevError, InvalidSchema, XMLError
+from qvirt.errors import DevError, ErrorDomain, InvalidSchema, QvirtError, XMLError
 
 T = TypeVar("T")
 
@@ -164,19 +164,20 @@ class ParseContext:
         self.seen_elements.setdefault(id(node), node)
         self.seen_attrs.add((id(node), name))
 
-    def check(self, root: Element) -> None:
-        """Raise libvirt's schema error for the first element or attribute nobody declared."""
-        head = f"Unable to validate doc against {xmltree.local_name(root)} schema\n"
+    def check(self, root: Element, schema: str) -> None:
+        """Raise libvirt's schema error for the first element or attribute nobody declared,
+        worded as libxml2's RelaxNG validator words it for libvirt's schema file."""
+        head = f"Unable to validate doc against /usr/share/libvirt/schemas/{schema}.rng\n"
         for node in root.iter():
             if not isinstance(node.tag, str):
                 continue
             if id(node) not in self.seen_elements:
-                raise InvalidSchema(head + f"Extra element {xmltree.local_name(node)} "
-                                    f"in element {_parent_name(node)}")
+                raise InvalidSchema(head + f"Element {_parent_name(node)} has extra content: "
+                                    f"{xmltree.local_name(node)}\n")
             for name in node.attrib:
                 if (id(node), str(name)) not in self.seen_attrs:
                     raise InvalidSchema(head + f"Invalid attribute {name!s} for element "
-                                        f"{xmltree.local_name(node)}")
+                                        f"{xmltree.local_name(node)}\n")
 
 
 def _parent_name(node: Element) -> str:
@@ -259,7 +260,7 @@ class Attr(Field):
         except ValueError as err:
             reason = f". {err}" if str(err) else "."
             raise XMLError(f"Invalid value for {what} in element '{element}': "
-                           f"'{text}'{reason}") from None
+                           f"'{text}'{reason}", domain=ErrorDomain.XML) from None
 
     def _read(self, node: Element, ctx: ParseContext) -> Any:
         if self.attr is not None:
@@ -291,7 +292,8 @@ class Attr(Field):
         if value is None and self.required:
             where = xmltree.local_name(node)
             what = f"attribute '{self.attr}'" if self.attr else f"element '{self.path}'"
-            raise XMLError(f"Missing required {what} in element '{where}'")
+            raise XMLError(f"Missing required {what} in element '{where}'",
+                           domain=ErrorDomain.XML)
         return value
 
     def format(self, value: Any, node: Node) -> None:
@@ -408,6 +410,12 @@ class XMLObject:
     ORDER: ClassVar[tuple[str, ...]] = ()
     # Written even with nothing in it (<acpi/> style objects, <devices/> when empty).
     KEEP_EMPTY: ClassVar[bool] = False
+    # Printed <x>\n</x> rather than <x/> when empty, as libvirt prints <devices>.
+    OPEN_EMPTY: ClassVar[bool] = False
+    # The error domain of a document's errors (VIR_FROM_DOMAIN, VIR_FROM_NETWORK, ...).
+    ERROR_DOMAIN: ClassVar[int] = ErrorDomain.NONE
+    # libvirt's schema file for the document, when it is not named after the root element.
+    SCHEMA: ClassVar[str] = ""
     _fields: ClassVar[dict[str, Field]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -450,14 +458,24 @@ class XMLObject:
     @classmethod
     def from_xml(cls, text: str | bytes, *, validate: bool = False,
                  context: str | None = None) -> Self:
+        """Parse a whole document; its errors carry the document's ERROR_DOMAIN."""
+        try:
+            return cls._from_xml(text, validate, context)
+        except QvirtError as err:
+            if err.domain == ErrorDomain.NONE:
+                err.domain = cls.ERROR_DOMAIN
+            raise
+
+    @classmethod
+    def _from_xml(cls, text: str | bytes, validate: bool, context: str | None) -> Self:
         root = xmltree.parse(text, context or f"({cls.TAG}_definition)")
         if root.tag != cls.TAG:
             raise XMLError(f"expecting root element of '{cls.TAG}', "
-                           f"not '{xmltree.local_name(root)}'")
+                           f"not '{xmltree.local_name(root)}'", domain=ErrorDomain.XML)
         ctx = ParseContext(validate=validate)
         obj = cls.from_element(root, ctx)
         if validate:
-            ctx.check(root)
+            ctx.check(root, cls.SCHEMA or cls.TAG)
         return obj
 
     def post_parse(self) -> None:
@@ -466,7 +484,7 @@ class XMLObject:
     # Formatting ------------------------------------------------------------------------
 
     def to_node(self) -> Node:
-        node = Node(self.TAG)
+        node = Node(self.TAG, open_empty=self.OPEN_EMPTY)
         for name, f in self._fields.items():
             f.format(getattr(self, name), node)
         return node

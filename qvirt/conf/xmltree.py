@@ -75,6 +75,8 @@ class Node:
     attrs: dict[str, str] = field(default_factory=dict)
     children: list[Node | RawXML] = field(default_factory=list)
     text: str | None = None
+    # libvirt opens and closes some elements on two lines even when empty (<devices>).
+    open_empty: bool = False
 
     def child(self, tag: str) -> Node:
         """The first child named ``tag``, appended if there is none."""
@@ -110,7 +112,10 @@ def _write(node: Node, indent: int, out: list[str]) -> None:
     pad = " " * indent
     attrs = "".join(f" {k}='{escape(v)}'" for k, v in node.attrs.items())
     if not node.children and node.text is None:
-        out.append(f"{pad}<{node.tag}{attrs}/>\n")
+        if node.open_empty:
+            out.append(f"{pad}<{node.tag}{attrs}>\n{pad}</{node.tag}>\n")
+        else:
+            out.append(f"{pad}<{node.tag}{attrs}/>\n")
         return
     if not node.children:
         out.append(f"{pad}<{node.tag}{attrs}>{escape(node.text or '')}</{node.tag}>\n")

@@ -7,9 +7,15 @@ from __future__ import annotations
 from qvirt.conf.defaults import addresses, domain, implicit
 from qvirt.conf.defaults.facts import GuestFacts
 from qvirt.conf.domain import Domain
+from qvirt.errors import ErrorDomain, QvirtError
 
 
 def apply_domain_defaults(dom: Domain, facts: GuestFacts) -> None:
-    domain.apply(dom, facts)
-    implicit.apply(dom, facts)
-    addresses.apply(dom, facts)
+    try:
+        domain.apply(dom, facts)
+        implicit.apply(dom, facts)
+        addresses.apply(dom, facts)
+    except QvirtError as err:
+        if err.domain == ErrorDomain.NONE:
+            err.domain = ErrorDomain.DOMAIN
+        raise

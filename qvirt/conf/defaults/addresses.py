@@ -25,6 +25,7 @@ from qvirt.conf.devices.base import (
     Address,
     CCIDAddress,
     CCWAddress,
+    DIMMAddress,
     DriveAddress,
     PCIAddress,
     UnassignedAddress,
@@ -113,6 +114,24 @@ def apply(dom: Domain, facts: GuestFacts) -> None:
         dom.devices = Devices()
     _check_iothreads(dom)
     assign(dom.devices, machine_of(dom, facts))
+    _memory_slots(dom, dom.devices)
+
+
+def _memory_slots(dom: Domain, devs: Devices) -> None:
+    """qemuDomainAssignMemorySlots: with memory hotplug, every DIMM and NVDIMM without an
+    address takes the lowest slot no other memory device holds."""
+    if not dom.max_memory_slots:
+        return
+    dimms = [m for m in devs.memories if m.model in ("dimm", "nvdimm")]
+    taken = {m.address.slot for m in dimms if isinstance(m.address, DIMMAddress)}
+    for mem in dimms:
+        if isinstance(mem.address, DIMMAddress):
+            continue
+        slot = next(s for s in range(dom.max_memory_slots + 1) if s not in taken)
+        if slot >= dom.max_memory_slots:
+            raise ConfigUnsupported("Unable to find a free slot for memory device")
+        taken.add(slot)
+        mem.address = DIMMAddress(type="dimm", slot=slot)
 
 
 def _check_iothreads(dom: Domain) -> None:

@@ -30,6 +30,7 @@ from qvirt.conf.xmlobject import Attr, Child, XMLObject
 class Devices(XMLObject):
     TAG = "devices"
     KEEP_EMPTY = True
+    OPEN_EMPTY = True
     ORDER = (
         "emulator", "disks", "controllers", "leases", "filesystems", "interfaces", "smartcards",
         "serials", "parallels", "consoles", "channels", "inputs", "tpms", "graphics", "sounds",
