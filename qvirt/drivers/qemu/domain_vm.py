@@ -1,0 +1,74 @@
+"""One domain as the QEMU driver holds it: its definitions, state, and while it runs, its
+process, monitor and agent (libvirt's virDomainObj with its qemuDomainObjPrivate)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qvirt.conf.domain import Domain
+from qvirt.drivers.base import DomainRef
+from qvirt.drivers.qemu.agent import GuestAgent
+from qvirt.drivers.qemu.monitor import QemuMonitor
+from qvirt.drivers.qemu.process import QemuProcess
+from qvirt.drivers.qemu.state import Paused, Shutoff, State, Stopped
+
+AGENT_CHANNEL = "org.qemu.guest_agent.0"
+
+
+@dataclass
+class VM:
+    name: str
+    uuid: str
+    config: Domain | None              # the persistent definition; None for a transient one
+    live: Domain | None = None         # the running definition
+    state: State = State.SHUTOFF
+    reason: int = Shutoff.UNKNOWN
+    id: int = -1
+    proc: QemuProcess | None = None
+    monitor: QemuMonitor | None = None
+    agent: GuestAgent | None = None
+    runtime_dir: Path | None = None
+    monitor_path: Path | None = None
+    autodestroy: bool = False
+    # One modifying job at a time (libvirt's qemuDomainObjBeginJob); queries take none.
+    job: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Runtime flags libvirt keeps in qemuDomainObjPrivate.
+    got_shutdown: bool = False
+    fake_reboot: bool = False
+    being_destroyed: bool = False
+    agent_connected: bool = False
+    paused_reason: int = Paused.UNKNOWN
+    # How the coming end of QEMU is to be recorded, when a handler already knows it.
+    pending_stop: tuple[Shutoff, Stopped] | None = None
+    restart_after_stop: bool = False
+    # Set when the guest goes down or resets, for agent commands that answer only on failure.
+    went_down: asyncio.Event = field(default_factory=asyncio.Event)
+    was_reset: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def active(self) -> bool:
+        return self.id != -1
+
+    @property
+    def persistent(self) -> bool:
+        return self.config is not None
+
+    def ref(self) -> DomainRef:
+        return DomainRef(self.name, self.uuid, self.id)
+
+    def current_def(self) -> Domain:
+        definition = self.live if self.active and self.live is not None else self.config
+        assert definition is not None, "an inactive domain always has its config"
+        return definition
+
+    def agent_channel(self) -> str | None:
+        """The agent socket's path in the live definition, if the domain has the channel."""
+        if self.live is None or self.live.devices is None:
+            return None
+        for chan in self.live.devices.channels:
+            if chan.target_name == AGENT_CHANNEL and chan.type == "unix" and chan.sources:
+                path = chan.sources[0].path
+                return str(path) if path else None
+        return None
