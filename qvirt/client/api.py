@@ -1,0 +1,342 @@
+"""The public Python API: ``open``/``openReadOnly`` and the connection and domain objects, with
+libvirt-python's names, argument orders and return shapes (lists where it returns lists), so
+``import qvirt as libvirt`` runs ordinary libvirt-python scripts. Every method goes through
+``entry.call`` (STYLE.md 3); this module only adapts shapes."""
+
+from __future__ import annotations
+
+import os
+import uuid as uuidlib
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+from qvirt import constants as C
+from qvirt.client import entry, events
+from qvirt.client.uri import parse_uri
+from qvirt.drivers.base import DomainRef, HypervisorDriver
+from qvirt.drivers.registry import open_driver
+from qvirt.errors import ErrorDomain, InvalidArg, NoSupport, QvirtError
+
+LIB_VERSION = 9_000_000  # the libvirt release whose behaviour qvirt follows: 9.0.0
+
+# libvirt-python's event callback: (conn, dom, event, detail, opaque).
+LifecycleHandler = Callable[["virConnect", "virDomain", int, int, Any], Any]
+
+
+def _default_uri() -> str:
+    """virConnectOpen(NULL): LIBVIRT_DEFAULT_URI, else the system or session QEMU driver."""
+    return os.environ.get("LIBVIRT_DEFAULT_URI") or (
+        "qemu:///system" if os.geteuid() == 0 else "qemu:///session")
+
+
+def open(name: str | None = None) -> virConnect:
+    return virConnect(name or _default_uri(), read_only=False)
+
+
+def openReadOnly(name: str | None = None) -> virConnect:
+    return virConnect(name or _default_uri(), read_only=True)
+
+
+def _raw_invalid_arg(message: str, function: str, argname: str) -> QvirtError:
+    """virReportInvalidArg: the message is the whole text, the function and argument kept."""
+    err = InvalidArg(message, domain=ErrorDomain.DOMAIN, str1=function, str2=argname, int1=0,
+                     int2=0)
+    err.message = message
+    err.args = (message,)
+    return err
+
+
+def _report(err: QvirtError) -> QvirtError:
+    entry.report(err)
+    return err
+
+
+def _exclusive(api: str, flags: int, first: str, second: str) -> None:
+    """VIR_EXCLUSIVE_FLAGS_RET: two flags the API refuses together, before any driver."""
+    if flags & getattr(C, first) and flags & getattr(C, second):
+        raise _report(_raw_invalid_arg(f"Flags '{first}' and '{second}' are mutually exclusive",
+                                       api, "ctl"))
+
+
+class virConnect:
+    def __init__(self, uri: str, read_only: bool) -> None:
+        try:
+            self._driver: HypervisorDriver | None = open_driver(parse_uri(uri))
+        except QvirtError as err:
+            entry.report(err)
+            raise
+        self._read_only = read_only
+        # Domain handles keep their connection referenced, as libvirt's virDomain does: close()
+        # answers how many references remain.
+        self._handles: weakref.WeakSet[virDomain] = weakref.WeakSet()
+
+    def __del__(self) -> None:
+        """A connection dropped without close() is closed, as libvirt-python's is; test:///
+        default's shared node depends on it to be dropped with its last connection."""
+        driver = getattr(self, "_driver", None)
+        if driver is not None:
+            self._driver = None
+            driver.connect_close()
+
+    def _call(self, api: str, *args: Any, denied: str | None = None,
+              quiet: bool = False) -> Any:
+        return entry.call(self._driver, self._read_only, api, *args, denied=denied,
+                          quiet=quiet)
+
+    def _domain(self, ref: DomainRef) -> virDomain:
+        dom = virDomain(self, ref)
+        self._handles.add(dom)
+        return dom
+
+    # Connection ----------------------------------------------------------------------------
+
+    def close(self) -> int:
+        driver = entry.check_open(self._driver, "virConnectClose")
+        self._driver = None
+        driver.connect_close()
+        return len(self._handles)
+
+    def isAlive(self) -> int:
+        entry.check_open(self._driver, "virConnectIsAlive")
+        return 1
+
+    def isSecure(self) -> int:
+        """In-process connections carry nothing over a network."""
+        entry.check_open(self._driver, "virConnectIsSecure")
+        return 1
+
+    def isEncrypted(self) -> int:
+        entry.check_open(self._driver, "virConnectIsEncrypted")
+        return 0
+
+    def getType(self) -> str:
+        return str(self._call("virConnectGetType"))
+
+    def getVersion(self) -> int:
+        return int(self._call("virConnectGetVersion"))
+
+    def getLibVersion(self) -> int:
+        entry.check_open(self._driver, "virConnectGetLibVersion")
+        return LIB_VERSION
+
+    def getHostname(self) -> str:
+        return str(self._call("virConnectGetHostname"))
+
+    def getURI(self) -> str:
+        return str(self._call("virConnectGetURI"))
+
+    def getCapabilities(self) -> str:
+        return str(self._call("virConnectGetCapabilities"))
+
+    def getDomainCapabilities(self, emulatorbin: str | None = None,
+                              arch: str | None = None, machine: str | None = None,
+                              virttype: str | None = None, flags: int = 0) -> str:
+        return str(self._call("virConnectGetDomainCapabilities", emulatorbin, arch, machine,
+                              virttype, flags))
+
+    def getMaxVcpus(self, type: str | None) -> int:
+        return int(self._call("virConnectGetMaxVcpus", type))
+
+    def getInfo(self) -> list[Any]:
+        """virNodeGetInfo as libvirt-python returns it: memory in MiB."""
+        info = self._call("virNodeGetInfo")
+        return [info.model, info.memory // 1024, info.cpus, info.mhz, info.nodes, info.sockets,
+                info.cores, info.threads]
+
+    def getSecurityModel(self) -> list[str]:
+        return list(self._call("virNodeGetSecurityModel"))
+
+    def getSysinfo(self, flags: int = 0) -> str:
+        return str(self._call("virConnectGetSysinfo", flags))
+
+    # Domains -------------------------------------------------------------------------------
+
+    def _refs(self, flags: int = 0) -> list[DomainRef]:
+        refs: list[DomainRef] = self._call("virConnectListAllDomains", flags)
+        return refs
+
+    def listAllDomains(self, flags: int = 0) -> list[virDomain]:
+        return [self._domain(r) for r in self._refs(flags)]
+
+    def listDomainsID(self) -> list[int]:
+        return [r.id for r in self._refs(C.VIR_CONNECT_LIST_DOMAINS_ACTIVE)]
+
+    def listDefinedDomains(self) -> list[str]:
+        return [r.name for r in self._refs(C.VIR_CONNECT_LIST_DOMAINS_INACTIVE)]
+
+    def numOfDomains(self) -> int:
+        return len(self._refs(C.VIR_CONNECT_LIST_DOMAINS_ACTIVE))
+
+    def numOfDefinedDomains(self) -> int:
+        return len(self._refs(C.VIR_CONNECT_LIST_DOMAINS_INACTIVE))
+
+    def lookupByName(self, name: str) -> virDomain:
+        return self._domain(self._call("virDomainLookupByName", name))
+
+    def lookupByID(self, id: int) -> virDomain:
+        if id < 0:
+            raise _report(_raw_invalid_arg(
+                "id in virDomainLookupByID must be zero or greater", "virDomainLookupByID",
+                "id"))
+        return self._domain(self._call("virDomainLookupByID", id))
+
+    def lookupByUUID(self, uuid: bytes) -> virDomain:
+        if len(uuid) != 16:
+            raise _report(_raw_invalid_arg("Invalid UUID", "virDomainLookupByUUID", "uuid"))
+        return self._domain(self._call("virDomainLookupByUUID", str(uuidlib.UUID(bytes=uuid))))
+
+    def lookupByUUIDString(self, uuidstr: str) -> virDomain:
+        try:
+            canonical = str(uuidlib.UUID(uuidstr))
+        except ValueError:
+            raise _report(_raw_invalid_arg("Invalid UUID", "virDomainLookupByUUIDString",
+                                           "uuidstr")) from None
+        return self._domain(self._call("virDomainLookupByUUID", canonical))
+
+    def defineXML(self, xml: str) -> virDomain:
+        return self._domain(self._call("virDomainDefineXML", xml, 0))
+
+    def defineXMLFlags(self, xml: str, flags: int = 0) -> virDomain:
+        return self._domain(self._call("virDomainDefineXMLFlags", xml, flags))
+
+    def createXML(self, xmlDesc: str, flags: int = 0) -> virDomain:
+        return self._domain(self._call("virDomainCreateXML", xmlDesc, flags))
+
+    # Events --------------------------------------------------------------------------------
+
+    def domainEventRegisterAny(self, dom: virDomain | None, eventID: int,
+                               cb: LifecycleHandler, opaque: Any) -> int:
+        if eventID != C.VIR_DOMAIN_EVENT_ID_LIFECYCLE:
+            raise _report(NoSupport(f"event {eventID}", domain=ErrorDomain.DOMAIN))
+        wanted = dom.UUIDString() if dom is not None else None
+
+        def on_event(ref: DomainRef, event: int, detail: int) -> None:
+            if wanted is None or ref.uuid == wanted:
+                events.dispatch(lambda: cb(self, self._domain(ref), event, detail, opaque))
+
+        cid: int = self._call("virConnectDomainEventRegisterAny", on_event)
+        return cid
+
+    def domainEventDeregisterAny(self, callbackID: int) -> int:
+        self._call("virConnectDomainEventDeregisterAny", callbackID)
+        return 0
+
+
+class virDomain:
+    def __init__(self, conn: virConnect, ref: DomainRef) -> None:
+        self._conn = conn
+        self._ref = ref
+
+    def _call(self, api: str, *args: Any, denied: str | None = None) -> Any:
+        return self._conn._call(api, self._ref, *args, denied=denied)
+
+    def _refresh_id(self) -> None:
+        """A lifecycle call through this handle updates the id it caches (libvirt's drivers
+        set domain->id as they start and stop it)."""
+        try:
+            ref = self._conn._call("virDomainLookupByUUID", self._ref.uuid, quiet=True)
+        except QvirtError:
+            ref = DomainRef(self._ref.name, self._ref.uuid, -1)
+        self._ref = DomainRef(self._ref.name, self._ref.uuid, ref.id)
+
+    def connect(self) -> virConnect:
+        return self._conn
+
+    def name(self) -> str:
+        return self._ref.name
+
+    def UUID(self) -> bytes:
+        return uuidlib.UUID(self._ref.uuid).bytes
+
+    def UUIDString(self) -> str:
+        return self._ref.uuid
+
+    def ID(self) -> int:
+        return self._ref.id
+
+    def XMLDesc(self, flags: int = 0) -> str:
+        denied = ("virDomainGetXMLDesc with secure flag"
+                  if flags & C.VIR_DOMAIN_XML_SECURE else None)
+        return str(self._call("virDomainGetXMLDesc", flags, denied=denied))
+
+    def create(self) -> int:
+        return self.createWithFlags(0, api="virDomainCreate")
+
+    def createWithFlags(self, flags: int = 0, *,
+                        api: str = "virDomainCreateWithFlags") -> int:
+        self._ref = self._call(api, flags)
+        return 0
+
+    def _lifecycle(self, api: str, *args: Any) -> int:
+        self._call(api, *args)
+        self._refresh_id()
+        return 0
+
+    def destroy(self) -> int:
+        return self._lifecycle("virDomainDestroy", 0)
+
+    def destroyFlags(self, flags: int = 0) -> int:
+        return self._lifecycle("virDomainDestroyFlags", flags)
+
+    def shutdown(self) -> int:
+        return self._lifecycle("virDomainShutdown", 0)
+
+    def shutdownFlags(self, flags: int = 0) -> int:
+        return self._lifecycle("virDomainShutdownFlags", flags)
+
+    def reboot(self, flags: int = 0) -> int:
+        return self._lifecycle("virDomainReboot", flags)
+
+    def reset(self, flags: int = 0) -> int:
+        return self._lifecycle("virDomainReset", flags)
+
+    def suspend(self) -> int:
+        return self._lifecycle("virDomainSuspend")
+
+    def resume(self) -> int:
+        return self._lifecycle("virDomainResume")
+
+    def undefine(self) -> int:
+        return self._lifecycle("virDomainUndefine", 0)
+
+    def undefineFlags(self, flags: int = 0) -> int:
+        return self._lifecycle("virDomainUndefineFlags", flags)
+
+    def info(self) -> list[int]:
+        i = self._call("virDomainGetInfo")
+        return [i.state, i.max_mem, i.memory, i.nr_virt_cpu, i.cpu_time]
+
+    def state(self, flags: int = 0) -> list[int]:
+        return list(self._call("virDomainGetState", flags))
+
+    def isActive(self) -> int:
+        return int(self._call("virDomainIsActive"))
+
+    def isPersistent(self) -> int:
+        return int(self._call("virDomainIsPersistent"))
+
+    def autostart(self) -> int:
+        return int(self._call("virDomainGetAutostart"))
+
+    def setAutostart(self, autostart: int) -> int:
+        self._call("virDomainSetAutostart", bool(autostart))
+        return 0
+
+    def securityLabel(self) -> list[Any]:
+        label, enforcing = self._call("virDomainGetSecurityLabel")
+        return [label, bool(enforcing)]
+
+    def hasManagedSaveImage(self, flags: int = 0) -> int:
+        return int(self._call("virDomainHasManagedSaveImage", flags))
+
+    def OSType(self) -> str:
+        return str(self._call("virDomainGetOSType"))
+
+    def maxMemory(self) -> int:
+        return int(self._call("virDomainGetMaxMemory"))
+
+    def vcpusFlags(self, flags: int = 0) -> int:
+        _exclusive("virDomainGetVcpusFlags", flags, "VIR_DOMAIN_AFFECT_LIVE",
+                   "VIR_DOMAIN_AFFECT_CONFIG")
+        return int(self._call("virDomainGetVcpusFlags", flags))

@@ -1,0 +1,122 @@
+"""The public API's entry points as a table, and the one path every call takes (STYLE.md 3):
+check the handle, refuse writes on a read-only connection, find the driver method, refuse with
+NoSupport if the driver has none, call it. libvirt's API names appear here because its errors
+name them ("read only access prevents virDomainDestroy")."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from qvirt.drivers.base import HypervisorDriver
+from qvirt.errors import ErrorDomain, ErrorNumber, NoSupport, QvirtError
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One public entry point: libvirt's C name, the driver method behind it, and whether a
+    read-only connection may call it."""
+
+    api: str
+    method: str
+    writes: bool = False
+
+
+_ENTRIES = (
+    Entry("virConnectGetType", "connect_get_type"),
+    Entry("virConnectGetVersion", "connect_get_version"),
+    Entry("virConnectGetHostname", "connect_get_hostname"),
+    Entry("virConnectGetURI", "connect_get_uri"),
+    Entry("virConnectGetCapabilities", "connect_get_capabilities"),
+    Entry("virConnectGetDomainCapabilities", "connect_get_domain_capabilities"),
+    Entry("virConnectGetMaxVcpus", "connect_get_max_vcpus"),
+    Entry("virNodeGetInfo", "node_get_info"),
+    Entry("virNodeGetSecurityModel", "node_get_security_model"),
+    Entry("virConnectGetSysinfo", "connect_get_sysinfo"),
+    Entry("virConnectListAllDomains", "connect_list_all_domains"),
+    Entry("virDomainLookupByName", "domain_lookup_by_name"),
+    Entry("virDomainLookupByUUID", "domain_lookup_by_uuid"),
+    Entry("virDomainLookupByID", "domain_lookup_by_id"),
+    Entry("virDomainDefineXML", "domain_define_xml_flags", writes=True),
+    Entry("virDomainDefineXMLFlags", "domain_define_xml_flags", writes=True),
+    Entry("virDomainCreateXML", "domain_create_xml", writes=True),
+    Entry("virDomainUndefine", "domain_undefine_flags", writes=True),
+    Entry("virDomainUndefineFlags", "domain_undefine_flags", writes=True),
+    Entry("virDomainCreate", "domain_create_with_flags", writes=True),
+    Entry("virDomainCreateWithFlags", "domain_create_with_flags", writes=True),
+    Entry("virDomainGetXMLDesc", "domain_get_xml_desc"),
+    Entry("virDomainSuspend", "domain_suspend", writes=True),
+    Entry("virDomainResume", "domain_resume", writes=True),
+    Entry("virDomainShutdown", "domain_shutdown_flags", writes=True),
+    Entry("virDomainShutdownFlags", "domain_shutdown_flags", writes=True),
+    Entry("virDomainReboot", "domain_reboot", writes=True),
+    Entry("virDomainReset", "domain_reset", writes=True),
+    Entry("virDomainDestroy", "domain_destroy_flags", writes=True),
+    Entry("virDomainDestroyFlags", "domain_destroy_flags", writes=True),
+    Entry("virDomainGetInfo", "domain_get_info"),
+    Entry("virDomainGetState", "domain_get_state"),
+    Entry("virDomainIsActive", "domain_is_active"),
+    Entry("virDomainIsPersistent", "domain_is_persistent"),
+    Entry("virDomainGetAutostart", "domain_get_autostart"),
+    Entry("virDomainSetAutostart", "domain_set_autostart", writes=True),
+    Entry("virDomainGetOSType", "domain_get_os_type"),
+    Entry("virDomainGetSecurityLabel", "domain_get_security_label"),
+    Entry("virDomainHasManagedSaveImage", "domain_has_managed_save_image"),
+    Entry("virDomainGetMaxMemory", "domain_get_max_memory"),
+    Entry("virDomainGetVcpusFlags", "domain_get_vcpus_flags"),
+    Entry("virConnectDomainEventRegisterAny", "connect_domain_event_register_any"),
+    Entry("virConnectDomainEventDeregisterAny", "connect_domain_event_deregister_any"),
+)
+ENTRIES: dict[str, Entry] = {e.api: e for e in _ENTRIES}
+
+# registerErrorHandler's handler and its context; None: errors are only raised.
+ErrorHandler = Callable[[Any, tuple[Any, ...]], Any]
+_error_handler: list[tuple[ErrorHandler, Any]] = []
+
+
+def set_error_handler(handler: ErrorHandler | None, ctx: Any) -> None:
+    _error_handler.clear()
+    if handler is not None:
+        _error_handler.append((handler, ctx))
+
+
+def report(err: QvirtError) -> None:
+    """Hand an error to the registered handler, as virDispatchError does before returning."""
+    for handler, ctx in _error_handler:
+        handler(ctx, (int(err.code), int(err.domain), err.message, int(err.level), err.str1,
+                      err.str2, err.str3, err.int1, err.int2))
+
+
+def invalid_conn(api: str) -> QvirtError:
+    return QvirtError(api, code=ErrorNumber.INVALID_CONN, domain=ErrorDomain.DOMAIN)
+
+
+def check_open(driver: HypervisorDriver | None, api: str) -> HypervisorDriver:
+    """The handle check every entry point starts with."""
+    if driver is None:
+        err = invalid_conn(api)
+        report(err)
+        raise err
+    return driver
+
+
+def call(driver: HypervisorDriver | None, read_only: bool, api: str, *args: Any,
+         denied: str | None = None, quiet: bool = False) -> Any:
+    """Run one entry point. ``denied`` words a read-only refusal other than the usual;
+    ``quiet`` keeps the error from the handler (the API's own bookkeeping calls)."""
+    entry = ENTRIES[api]
+    try:
+        if driver is None:
+            raise invalid_conn(api)
+        if read_only and (entry.writes or denied):
+            raise QvirtError(denied or f"read only access prevents {api}",
+                             code=ErrorNumber.OPERATION_DENIED, domain=ErrorDomain.DOMAIN)
+        method = getattr(driver, entry.method, None)
+        if method is None:
+            raise NoSupport(api, domain=ErrorDomain.DOMAIN)
+        return method(*args)
+    except QvirtError as err:
+        if not quiet:
+            report(err)
+        raise
