@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sys
 
-from bench import conf, harness
+from bench import conf, harness, qemu
 
 
 def main() -> int:
-    rows = conf.rows()
+    rows = conf.rows() + qemu.rows()
     print(harness.run(rows))
     return 0
 
