@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
-from qvirt.conf.storage_common import HexBare, OpenElement
+from qvirt.conf.pciaddr import BarePCIAddress
+from qvirt.conf.storage_common import OpenElement
 from qvirt.conf.xmlobject import (
     Attr,
     Child,
@@ -15,6 +16,7 @@ from qvirt.conf.xmlobject import (
     Field,
     Hex2,
     Hex4,
+    HexShort,
     Int,
     ParseContext,
     UInt,
@@ -39,17 +41,6 @@ class _HexWidth(Conv[int]):
 
 Hex6 = _HexWidth(6)
 Hex4Id = _HexWidth(4)
-
-
-class PCIAddr(XMLObject):
-    """A PCI function in node device XML: no type attribute, function as bare hex."""
-
-    TAG = "address"
-    ORDER = ("domain", "bus", "slot", "function")
-    domain = Attr("@domain", Hex4)
-    bus = Attr("@bus", Hex2)
-    slot = Attr("@slot", Hex2)
-    function = Attr("@function", HexBare)
 
 
 class ByAttr(Field):
@@ -121,13 +112,13 @@ class VirtFunctions(XMLObject):
     KEEP_EMPTY = True
     ORDER = ("max_count", "addresses")
     max_count = Attr("@maxCount", UInt)
-    addresses = Child(PCIAddr, single=False)
+    addresses = Child(BarePCIAddress, single=False)
 
 
 class PhysFunction(XMLObject):
     TAG = "capability"
     ORDER = ("address",)
-    address = Child(PCIAddr)
+    address = Child(BarePCIAddress)
 
 
 class PCIELink(XMLObject):
@@ -150,7 +141,7 @@ class IommuGroup(XMLObject):
     TAG = "iommuGroup"
     ORDER = ("number", "addresses")
     number = Attr("@number", Int)
-    addresses = Child(PCIAddr, single=False)
+    addresses = Child(BarePCIAddress, single=False)
 
 
 class Capability(XMLObject):
@@ -477,8 +468,8 @@ class CCWCap(Capability):
     CAP_TYPE = "ccw"
     ORDER = ("type", "cssid", "ssid", "devno")
     type = Attr("@type")
-    cssid = Attr("cssid", HexBare)
-    ssid = Attr("ssid", HexBare)
+    cssid = Attr("cssid", HexShort)
+    ssid = Attr("ssid", HexShort)
     devno = Attr("devno", Hex4Id)
 
 
@@ -487,11 +478,11 @@ class CSSCap(Capability):
     ORDER = ("type", "cssid", "ssid", "devno", "chan_cssid", "chan_ssid", "chan_devno",
              "mdev_types")
     type = Attr("@type")
-    cssid = Attr("cssid", HexBare)
-    ssid = Attr("ssid", HexBare)
+    cssid = Attr("cssid", HexShort)
+    ssid = Attr("ssid", HexShort)
     devno = Attr("devno", Hex4Id)
-    chan_cssid = Attr("channel_dev_addr/cssid", HexBare)
-    chan_ssid = Attr("channel_dev_addr/ssid", HexBare)
+    chan_cssid = Attr("channel_dev_addr/cssid", HexShort)
+    chan_ssid = Attr("channel_dev_addr/ssid", HexShort)
     chan_devno = Attr("channel_dev_addr/devno", Hex4Id)
     mdev_types = sub_cap(MdevTypes, "mdev_types")
 

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from qvirt.conf import xmltree
-from qvirt.conf.xmlobject import Attr, Child, Conv, Field, ParseContext, UInt, XMLObject
+from qvirt.conf.xmlobject import Attr, Child, Conv, Field, ParseContext, XMLObject
 from qvirt.conf.xmltree import Element, Node, RawXML
 from qvirt.errors import ErrorNumber, QvirtError, XMLError
 
@@ -62,17 +62,6 @@ class _TriState(Conv[bool]):
 TriState = _TriState()
 
 
-class _HexBare(Conv[int]):
-    """0x-prefixed hex without padding, as libvirt prints a PCI function ('0x%x')."""
-
-    def parse(self, text: str) -> int:
-        return UInt.parse(text)
-
-    def format(self, value: int) -> str:
-        return f"0x{value:x}"
-
-
-HexBare = _HexBare()
 
 
 class _Mode(Conv[int]):

@@ -8,9 +8,9 @@ import uuid as uuidlib
 from dataclasses import dataclass
 from typing import Any, Self
 
+from qvirt.conf.pciaddr import BarePCIAddress
 from qvirt.conf.storage_common import (
     Auth,
-    HexBare,
     OpenElement,
     Permissions,
     TriState,
@@ -21,8 +21,6 @@ from qvirt.conf.xmlobject import (
     Child,
     Choice,
     Field,
-    Hex2,
-    Hex4,
     Int,
     ParseContext,
     UInt,
@@ -107,22 +105,6 @@ class SourceDevice(XMLObject):
         self.free_extents = []
 
 
-class ParentAddress(XMLObject):
-    """The PCI address of a scsi_host adapter's parent, written without a type attribute."""
-
-    TAG = "address"
-    ORDER = ("domain", "bus", "slot", "function")
-    domain = Attr("@domain", Hex4)
-    bus = Attr("@bus", Hex2)
-    slot = Attr("@slot", Hex2)
-    function = Attr("@function", HexBare)
-
-    def post_parse(self) -> None:
-        for name in self.ORDER:
-            if getattr(self, name) is None:
-                setattr(self, name, 0)
-
-
 class Adapter(XMLObject):
     """<adapter> of a scsi pool: a SCSI host by name or parent PCI address, or an NPIV
     (fc_host) vHBA by its WWNs."""
@@ -142,7 +124,7 @@ class Adapter(XMLObject):
     wwnn = Attr("@wwnn")
     wwpn = Attr("@wwpn")
     unique_id = Attr("parentaddr/@unique_id", Int)
-    parentaddr = Child(ParentAddress, path="parentaddr")
+    parentaddr = Child(BarePCIAddress, path="parentaddr")
 
     def post_parse(self) -> None:
         if self.type is None:

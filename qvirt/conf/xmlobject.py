@@ -73,6 +73,18 @@ class _Hex(_Int):
         return f"0x{value:0{self.width}x}"
 
 
+class _HexShort(Conv[int]):
+    """0x-prefixed hex without padding, as libvirt prints a PCI function ('0x%x')."""
+
+    expected = "Expected non-negative integer value"
+
+    def parse(self, text: str) -> int:
+        return UInt.parse(text)
+
+    def format(self, value: int) -> str:
+        return f"0x{value:x}"
+
+
 class Choice(Conv[str]):
     """One of a fixed set of strings (libvirt's VIR_ENUM tables)."""
 
@@ -136,6 +148,8 @@ Str = _Str()
 Int = _Int()
 UInt = _Int(0, None, "Expected non-negative integer value")
 Hex2 = _Hex(2)
+Hex8 = _Hex(8)
+HexShort = _HexShort()
 Hex4 = _Hex(4)
 YesNo = _Bool("yes", "no")
 OnOff = _Bool("on", "off")

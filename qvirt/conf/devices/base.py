@@ -12,9 +12,10 @@ from typing import Any, ClassVar, Self
 from qvirt.conf.xmlobject import (
     Attr,
     Child,
-    Conv,
     Hex2,
     Hex4,
+    Hex8,
+    HexShort,
     OnOff,
     ParseContext,
     Str,
@@ -23,31 +24,6 @@ from qvirt.conf.xmlobject import (
 )
 from qvirt.conf.xmltree import Element
 from qvirt.errors import ConfigUnsupported, InternalError, XMLError
-
-
-class _HexShort(Conv[int]):
-    """PCI function and friends: 0x-prefixed hex without padding (function='0x2')."""
-
-    expected = "Expected non-negative integer value"
-
-    def parse(self, text: str) -> int:
-        return UInt.parse(text)
-
-    def format(self, value: int) -> str:
-        return f"0x{value:x}"
-
-
-HexShort = _HexShort()
-
-
-class _Hex8(_HexShort):
-    """spapr-vio registers: 0x-prefixed, eight hex digits."""
-
-    def format(self, value: int) -> str:
-        return f"0x{value:08x}"
-
-
-Hex8 = _Hex8()
 
 
 class Address(XMLObject):

@@ -6,9 +6,9 @@ configuration error rather than a schema error, so it is checked in post_parse()
 
 from __future__ import annotations
 
-from qvirt.conf.devices.base import DeviceDef, HexShort
+from qvirt.conf.devices.base import DeviceDef
 from qvirt.conf.domain_units import Scaled
-from qvirt.conf.xmlobject import Attr, Choice, Conv, Int, OnOff, UInt
+from qvirt.conf.xmlobject import Attr, Choice, Conv, HexShort, Int, OnOff, UInt
 from qvirt.errors import ConfigUnsupported, XMLError
 
 MODELS: dict[str, tuple[str, ...]] = {

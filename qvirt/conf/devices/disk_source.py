@@ -3,7 +3,6 @@ reach and unlock it. Shared by <disk> and by the backing chain that hangs under 
 
 from __future__ import annotations
 
-from qvirt.conf.devices.base import HexShort
 from qvirt.conf.xmlobject import (
     UUID,
     Attr,
@@ -11,6 +10,7 @@ from qvirt.conf.xmlobject import (
     Choice,
     Hex2,
     Hex4,
+    HexShort,
     UInt,
     XMLObject,
     YesNo,
