@@ -3,26 +3,19 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from qvirt.conf.capabilities import Capabilities
 from qvirt.conf.domaincaps import DomainCapabilities
+from tests.support.schema import schema_errors
 
 DATA = Path(__file__).parent.parent / "data" / "conf"
 CAPS = sorted((DATA / "capabilities").glob("sto-*.xml"))
 DOMCAPS = sorted((DATA / "domaincaps").glob("sto-*.xml"))
 
 
-def schema_errors(xml: str, schema: str, tmp_path: Path) -> str:
-    """What libvirt's virt-xml-validate says of ``xml`` ("" when it validates)."""
-    doc = tmp_path / "doc.xml"
-    doc.write_text(xml)
-    proc = subprocess.run(["virt-xml-validate", str(doc), schema], capture_output=True,
-                          text=True, check=False)
-    return "" if proc.returncode == 0 else proc.stderr
 
 
 @pytest.mark.parametrize("path", CAPS, ids=lambda p: p.stem)

@@ -3,26 +3,19 @@ capability type round trip byte for byte."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from qvirt.conf.nodedev import NetCap, NodeDevice, PCICap, SCSIHostCap, StorageCap, SystemCap
 from qvirt.errors import QvirtError
+from tests.support.schema import schema_errors
 
 DATA = Path(__file__).parent.parent / "data" / "conf" / "nodedev"
 DEVICES = sorted(DATA.glob("sto-*.xml"))
 
 
 
-def schema_errors(xml: str, schema: str, tmp_path: Path) -> str:
-    """What libvirt's virt-xml-validate says of ``xml`` ("" when it validates)."""
-    doc = tmp_path / "doc.xml"
-    doc.write_text(xml)
-    proc = subprocess.run(["virt-xml-validate", str(doc), schema], capture_output=True,
-                          text=True, check=False)
-    return "" if proc.returncode == 0 else proc.stderr
 
 def test_corpus_is_large_enough() -> None:
     assert len(DEVICES) >= 10

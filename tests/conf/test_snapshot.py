@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ import pytest
 from qvirt.conf.domain import Domain
 from qvirt.conf.snapshot import DomainRef, DomainSnapshot
 from qvirt.errors import QvirtError
+from tests.support.schema import schema_errors
 
 DATA = Path(__file__).parent.parent / "data" / "conf" / "snapshot"
 SNAPSHOTS = sorted(DATA.glob("sto-*.xml"))
@@ -20,13 +20,6 @@ BAD = sorted((DATA / "invalid").glob("sto-*.xml"))
 
 
 
-def schema_errors(xml: str, schema: str, tmp_path: Path) -> str:
-    """What libvirt's virt-xml-validate says of ``xml`` ("" when it validates)."""
-    doc = tmp_path / "doc.xml"
-    doc.write_text(xml)
-    proc = subprocess.run(["virt-xml-validate", str(doc), schema], capture_output=True,
-                          text=True, check=False)
-    return "" if proc.returncode == 0 else proc.stderr
 
 def test_corpus_is_large_enough() -> None:
     assert len(SNAPSHOTS) >= 12

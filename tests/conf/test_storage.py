@@ -4,7 +4,6 @@ libvirt's own output, and libvirt's error texts (the corpus under tests/data/con
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from qvirt.conf.storage_vol import StorageVol
 from qvirt.conf.storage_vol import apply_defaults as apply_volume_defaults
 from qvirt.errors import QvirtError
 from tests.support import oracle
+from tests.support.schema import schema_errors
 
 DATA = Path(__file__).parent.parent / "data" / "conf"
 POOLS = sorted((DATA / "pool").glob("sto-*.xml"))
@@ -24,13 +24,6 @@ BAD_VOLUMES = sorted((DATA / "volume" / "invalid").glob("sto-*.xml"))
 
 
 
-def schema_errors(xml: str, schema: str, tmp_path: Path) -> str:
-    """What libvirt's virt-xml-validate says of ``xml`` ("" when it validates)."""
-    doc = tmp_path / "doc.xml"
-    doc.write_text(xml)
-    proc = subprocess.run(["virt-xml-validate", str(doc), schema], capture_output=True,
-                          text=True, check=False)
-    return "" if proc.returncode == 0 else proc.stderr
 
 def pool_output(text: str) -> str:
     pool = StoragePool.from_xml(text)
