@@ -250,9 +250,9 @@ def rows() -> list[Row]:
 
     return [
         Row("qemu: tiny guest start to running", "ms", RUNS,
-            {name: start_call(name) for name in sides}),
+            {name: start_call(name) for name in sides}, goal="<= 2x bare QEMU"),
         Row("qemu: tiny guest destroy to shut off", "ms", RUNS,
-            {name: destroy_call(name) for name in sides}),
+            {name: destroy_call(name) for name in sides}, goal="< 100 ms"),
     ]
 
 
