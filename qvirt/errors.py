@@ -556,3 +556,10 @@ class OperationFailed(QvirtError):
 
 class InternalError(QvirtError):
     code = ErrorNumber.INTERNAL_ERROR
+
+
+class RPCError(QvirtError):
+    """An error of the remote protocol itself; the message is libvirt's text verbatim."""
+
+    code = ErrorNumber.RPC
+    domain = ErrorDomain.RPC

@@ -6,14 +6,9 @@ connection on one exception type and never on a stray IndexError or struct.error
 
 from __future__ import annotations
 
-from qvirt.errors import ErrorDomain, ErrorNumber, QvirtError
+from qvirt.errors import RPCError
 
-
-class RPCError(QvirtError):
-    """An error of the remote protocol itself; the message is libvirt's text verbatim."""
-
-    code = ErrorNumber.RPC
-    domain = ErrorDomain.RPC
+__all__ = ["FrameError", "RPCError", "XDRError"]
 
 
 class XDRError(RPCError):
