@@ -47,7 +47,6 @@ class Paused(IntEnum):
     STARTING_UP = 11
     POSTCOPY = 12
     POSTCOPY_FAILED = 13
-    API_ERROR = 14
 
 
 class Shutdown(IntEnum):
