@@ -1,0 +1,283 @@
+"""REMOTE program procedure -> handler, each a thin adapter from wire shapes to the public
+API's single call path (qvirt.client.entry.call) on the daemon's driver.
+
+Every client of one qvirtd shares one driver (the QEMU driver holds an exclusive lock on its
+root), so a client is a ``Session``: the shared driver, whether the client came in on the
+read-only socket, and the URI it asked for. The read-only filter is entry.call's own, so the
+refusal text is libvirt's ("read only access prevents virDomainDefineXMLFlags"), named after the
+API the procedure stands for, as libvirtd's libvirt.c check names it.
+"""
+
+from __future__ import annotations
+
+import uuid as uuidlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from qvirt import constants as C
+from qvirt.client import entry
+from qvirt.client.api import LIB_VERSION
+from qvirt.drivers.base import DomainRef, HypervisorDriver
+from qvirt.errors import ErrorDomain, InternalError, QvirtError
+from qvirt.rpc.errors import RPCError
+from qvirt.rpc.packet import Header, Message, MessageType, Status
+from qvirt.rpc.remote import (
+    PROCEDURES,
+    REMOTE_DOMAIN_LIST_MAX,
+    AuthType,
+    Procedure,
+    decode_call,
+)
+
+# remote_protocol.x / driver.h feature numbers virsh and libvirt-python ask about.
+FEATURE_PROGRAM_KEEPALIVE = 10
+
+# libvirtd opens the URI the client named; qvirtd always serves its own root and reports the
+# name the client gave, or this one for a NULL name (what libvirtd's probe picks as root).
+DEFAULT_URI = "qemu:///system"
+
+
+@dataclass
+class Session:
+    """One client's view of the daemon: the shared driver once CONNECT_OPEN has run."""
+
+    driver: HypervisorDriver
+    read_only: bool
+    uri: str | None = None
+    # Auth "none" still takes an AUTH_LIST call to complete, as under libvirtd.
+    authenticated: bool = False
+    opened: bool = False
+
+    def api(self, name: str, *args: Any) -> Any:
+        """The public API's call path; errors stay in the daemon's reply, not a handler."""
+        return entry.call(self.driver, self.read_only, name, *args, quiet=True)
+
+
+Handler = Callable[[Session, Any], Any]
+
+
+def _to_ref(dom: dict[str, Any]) -> DomainRef:
+    """remote_nonnull_domain -> DomainRef: the driver finds the domain by its uuid, as
+    libvirtd's get_nonnull_domain hands the driver a bare (name, uuid) handle."""
+    return DomainRef(dom["name"], str(uuidlib.UUID(bytes=dom["uuid"])), dom["id"])
+
+
+def _wire(ref: DomainRef) -> dict[str, Any]:
+    return {"name": ref.name, "uuid": uuidlib.UUID(ref.uuid).bytes, "id": ref.id}
+
+
+def _dom_ret(ref: DomainRef) -> dict[str, Any]:
+    return {"dom": _wire(ref)}
+
+
+def _check_max(value: int, what: str) -> None:
+    """remoteDispatch*'s bound on a caller's buffer size, with its text."""
+    if value > REMOTE_DOMAIN_LIST_MAX:
+        raise RPCError(f"{what} > REMOTE_DOMAIN_LIST_MAX")
+
+
+def _list_all(s: Session, args: Any) -> dict[str, Any]:
+    refs: list[DomainRef] = s.api("virConnectListAllDomains", args["flags"])
+    wanted = [_wire(r) for r in refs] if args["need_results"] else []
+    return {"domains": wanted, "ret": len(refs)}
+
+
+def _list_ids(s: Session, args: Any) -> dict[str, Any]:
+    _check_max(args["maxids"], "maxids")
+    refs = s.api("virConnectListAllDomains", C.VIR_CONNECT_LIST_DOMAINS_ACTIVE)
+    return {"ids": [r.id for r in refs][:args["maxids"]]}
+
+
+def _list_defined(s: Session, args: Any) -> dict[str, Any]:
+    _check_max(args["maxnames"], "maxnames")
+    refs = s.api("virConnectListAllDomains", C.VIR_CONNECT_LIST_DOMAINS_INACTIVE)
+    return {"names": [r.name for r in refs][:args["maxnames"]]}
+
+
+def _count(flags: int) -> Handler:
+    def handler(s: Session, args: Any) -> dict[str, Any]:
+        return {"num": len(s.api("virConnectListAllDomains", flags))}
+    return handler
+
+
+def _node_info(s: Session, args: Any) -> dict[str, Any]:
+    info = s.api("virNodeGetInfo")
+    return {"model": info.model.encode(), "memory": info.memory, "cpus": info.cpus,
+            "mhz": info.mhz, "nodes": info.nodes, "sockets": info.sockets,
+            "cores": info.cores, "threads": info.threads}
+
+
+def _dom_info(s: Session, args: Any) -> dict[str, Any]:
+    i = s.api("virDomainGetInfo", _to_ref(args["dom"]))
+    return {"state": i.state, "maxMem": i.max_mem, "memory": i.memory,
+            "nrVirtCpu": i.nr_virt_cpu, "cpuTime": i.cpu_time}
+
+
+def _dom_state(s: Session, args: Any) -> dict[str, Any]:
+    state, reason = s.api("virDomainGetState", _to_ref(args["dom"]), args["flags"])
+    return {"state": state, "reason": reason}
+
+
+def _connect_open(s: Session, args: Any) -> None:
+    s.uri = args["name"] or DEFAULT_URI
+    s.opened = True
+
+
+def _auth_list(s: Session, args: Any) -> dict[str, Any]:
+    """Auth "none" is the only kind served: listing it authenticates the client."""
+    s.authenticated = True
+    return {"types": [AuthType.NONE]}
+
+
+def _supports_feature(s: Session, args: Any) -> dict[str, Any]:
+    """Keepalive is the daemon's own; the close- and event-callback features are answered
+    no until their procedures exist, so clients fall back rather than call them."""
+    return {"supported": int(args["feature"] == FEATURE_PROGRAM_KEEPALIVE)}
+
+
+def _dom_void(api: str, *names: str) -> Handler:
+    """A domain procedure whose reply is void: the API with the domain and ``names`` args."""
+    def handler(s: Session, args: Any) -> None:
+        s.api(api, _to_ref(args["dom"]), *(args[n] for n in names))
+    return handler
+
+
+def _dom_value(api: str, key: str, *names: str, convert: Callable[[Any], Any] = int) -> Handler:
+    """A domain procedure replying one value under ``key``."""
+    def handler(s: Session, args: Any) -> dict[str, Any]:
+        return {key: convert(s.api(api, _to_ref(args["dom"]), *(args[n] for n in names)))}
+    return handler
+
+
+def _conn_value(api: str, key: str, *names: str) -> Handler:
+    def handler(s: Session, args: Any) -> dict[str, Any]:
+        return {key: s.api(api, *(args[n] for n in names))}
+    return handler
+
+
+def _returns_dom(api: str, *names: str, dom: bool = False) -> Handler:
+    def handler(s: Session, args: Any) -> dict[str, Any]:
+        first = (_to_ref(args["dom"]),) if dom else ()
+        return _dom_ret(s.api(api, *first, *(args[n] for n in names)))
+    return handler
+
+
+def _define(s: Session, args: Any) -> dict[str, Any]:
+    return _dom_ret(s.api("virDomainDefineXML", args["xml"], 0))
+
+
+def _create_xml(s: Session, args: Any) -> dict[str, Any]:
+    return _dom_ret(s.api("virDomainCreateXML", args["xml_desc"], args["flags"]))
+
+
+def _create(s: Session, args: Any) -> None:
+    s.api("virDomainCreate", _to_ref(args["dom"]), 0)
+
+
+def _undefine(s: Session, args: Any) -> None:
+    s.api("virDomainUndefine", _to_ref(args["dom"]), 0)
+
+
+def _destroy(s: Session, args: Any) -> None:
+    s.api("virDomainDestroy", _to_ref(args["dom"]), 0)
+
+
+def _shutdown(s: Session, args: Any) -> None:
+    s.api("virDomainShutdown", _to_ref(args["dom"]), 0)
+
+
+def _set_autostart(s: Session, args: Any) -> None:
+    s.api("virDomainSetAutostart", _to_ref(args["dom"]), bool(args["autostart"]))
+
+
+def _lookup_uuid(s: Session, args: Any) -> dict[str, Any]:
+    return _dom_ret(s.api("virDomainLookupByUUID", str(uuidlib.UUID(bytes=args["uuid"]))))
+
+
+# Procedures served before CONNECT_OPEN, as libvirtd serves them without a connection.
+BEFORE_OPEN = frozenset({"AUTH_LIST", "CONNECT_OPEN", "CONNECT_CLOSE"})
+
+HANDLERS: dict[str, Handler] = {
+    "CONNECT_OPEN": _connect_open,
+    "CONNECT_CLOSE": lambda s, a: None,
+    "AUTH_LIST": _auth_list,
+    "CONNECT_SUPPORTS_FEATURE": _supports_feature,
+    "CONNECT_GET_TYPE": _conn_value("virConnectGetType", "type"),
+    "CONNECT_GET_VERSION": _conn_value("virConnectGetVersion", "hv_ver"),
+    "CONNECT_GET_LIB_VERSION": lambda s, a: {"lib_ver": LIB_VERSION},
+    "CONNECT_GET_HOSTNAME": _conn_value("virConnectGetHostname", "hostname"),
+    "CONNECT_GET_URI": lambda s, a: {"uri": s.uri},
+    "CONNECT_GET_CAPABILITIES": _conn_value("virConnectGetCapabilities", "capabilities"),
+    "CONNECT_GET_MAX_VCPUS": _conn_value("virConnectGetMaxVcpus", "max_vcpus", "type"),
+    "NODE_GET_INFO": _node_info,
+    "CONNECT_LIST_ALL_DOMAINS": _list_all,
+    "CONNECT_LIST_DOMAINS": _list_ids,
+    "CONNECT_LIST_DEFINED_DOMAINS": _list_defined,
+    "CONNECT_NUM_OF_DOMAINS": _count(C.VIR_CONNECT_LIST_DOMAINS_ACTIVE),
+    "CONNECT_NUM_OF_DEFINED_DOMAINS": _count(C.VIR_CONNECT_LIST_DOMAINS_INACTIVE),
+    "DOMAIN_LOOKUP_BY_NAME": _returns_dom("virDomainLookupByName", "name"),
+    "DOMAIN_LOOKUP_BY_ID": _returns_dom("virDomainLookupByID", "id"),
+    "DOMAIN_LOOKUP_BY_UUID": _lookup_uuid,
+    "DOMAIN_DEFINE_XML": _define,
+    "DOMAIN_DEFINE_XML_FLAGS": _returns_dom("virDomainDefineXMLFlags", "xml", "flags"),
+    "DOMAIN_UNDEFINE": _undefine,
+    "DOMAIN_UNDEFINE_FLAGS": _dom_void("virDomainUndefineFlags", "flags"),
+    "DOMAIN_CREATE": _create,
+    "DOMAIN_CREATE_WITH_FLAGS": _returns_dom("virDomainCreateWithFlags", "flags", dom=True),
+    "DOMAIN_CREATE_XML": _create_xml,
+    "DOMAIN_GET_XML_DESC": _dom_value("virDomainGetXMLDesc", "xml", "flags", convert=str),
+    "DOMAIN_SUSPEND": _dom_void("virDomainSuspend"),
+    "DOMAIN_RESUME": _dom_void("virDomainResume"),
+    "DOMAIN_SHUTDOWN": _shutdown,
+    "DOMAIN_SHUTDOWN_FLAGS": _dom_void("virDomainShutdownFlags", "flags"),
+    "DOMAIN_REBOOT": _dom_void("virDomainReboot", "flags"),
+    "DOMAIN_RESET": _dom_void("virDomainReset", "flags"),
+    "DOMAIN_DESTROY": _destroy,
+    "DOMAIN_DESTROY_FLAGS": _dom_void("virDomainDestroyFlags", "flags"),
+    "DOMAIN_GET_INFO": _dom_info,
+    "DOMAIN_GET_STATE": _dom_state,
+    "DOMAIN_IS_ACTIVE": _dom_value("virDomainIsActive", "active"),
+    "DOMAIN_IS_PERSISTENT": _dom_value("virDomainIsPersistent", "persistent"),
+    "DOMAIN_GET_AUTOSTART": _dom_value("virDomainGetAutostart", "autostart"),
+    "DOMAIN_SET_AUTOSTART": _set_autostart,
+    "DOMAIN_HAS_MANAGED_SAVE_IMAGE": _dom_value("virDomainHasManagedSaveImage", "result",
+                                                "flags"),
+    "DOMAIN_GET_OS_TYPE": _dom_value("virDomainGetOSType", "type", convert=str),
+    "DOMAIN_GET_MAX_MEMORY": _dom_value("virDomainGetMaxMemory", "memory"),
+    "DOMAIN_GET_VCPUS_FLAGS": _dom_value("virDomainGetVcpusFlags", "num", "flags"),
+}
+
+
+def unknown_procedure(proc: int) -> QvirtError:
+    """virNetServerProgramDispatchCall's refusal of a procedure it has no dispatcher for."""
+    return RPCError(f"unknown procedure: {proc}")
+
+
+def prepare(session: Session, message: Message) -> tuple[Procedure, Any]:
+    """The procedure a CALL names and its args, or the QvirtError owed as its reply: checks
+    in virNetServerProgramDispatchCall's order (status, procedure, auth, payload)."""
+    header = message.header
+    if header.status != Status.OK:
+        raise RPCError(f"Unexpected message status {header.status & 0xFFFFFFFF}")
+    procedure = PROCEDURES.get(header.proc)
+    if procedure is None or procedure.name not in HANDLERS:
+        raise unknown_procedure(header.proc)
+    if not session.authenticated and procedure.name != "AUTH_LIST":
+        raise RPCError("authentication required")
+    return decode_call(message)
+
+
+def run(session: Session, procedure: Procedure, args: Any) -> Any:
+    """Run one decoded call (blocking: the server calls it in a worker thread)."""
+    if not (session.opened or procedure.name in BEFORE_OPEN
+            or (procedure.name == "CONNECT_SUPPORTS_FEATURE"
+                and args["feature"] == FEATURE_PROGRAM_KEEPALIVE)):
+        raise InternalError("hypervisor connection not open", domain=ErrorDomain.RPC)
+    return HANDLERS[procedure.name](session, args)
+
+
+def is_call(header: Header) -> bool:
+    """Whether a REMOTE program message is a CALL (the only kind owed a reply)."""
+    return header.type == MessageType.CALL
+

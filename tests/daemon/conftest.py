@@ -1,0 +1,130 @@
+"""Fixtures for qvirtd's tests: a daemon of its own per test (tmp_path root, its own sockets),
+stopped afterwards with every guest it started destroyed, and clients to talk to it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from qvirt.daemon.server import SOCK_RO, SOCK_RW, socket_dir
+from tests.drivers.qemu.conftest import kill_all_under, qemu_pids_under
+from tests.support.oracle import SYSTEM_PYTHON
+
+QVIRTD = str(Path(sys.executable).parent / "qvirtd")
+START_WAIT = 60.0
+
+# Run by python3-libvirt at teardown: whatever a test left running is destroyed through the
+# daemon itself, so the daemon's own bookkeeping sees it go.
+DESTROY_ALL = """
+import sys, libvirt
+conn = libvirt.open(sys.argv[1])
+for dom in conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE):
+    dom.destroy()
+"""
+
+
+@dataclass
+class Daemon:
+    """A running qvirtd: its process, root and the URIs of its two sockets."""
+
+    proc: subprocess.Popen[str]
+    root: Path
+
+    @property
+    def rw(self) -> Path:
+        return socket_dir(self.root) / SOCK_RW
+
+    @property
+    def ro(self) -> Path:
+        return socket_dir(self.root) / SOCK_RO
+
+    @property
+    def uri(self) -> str:
+        return f"qemu+unix:///system?socket={self.rw}"
+
+    @property
+    def ro_uri(self) -> str:
+        return f"qemu+unix:///system?socket={self.ro}"
+
+
+def virsh(uri: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["virsh", "-c", uri, *args], capture_output=True, text=True,
+                          timeout=180, check=False)
+
+
+def start_qvirtd(root: Path) -> Daemon:
+    proc = subprocess.Popen([QVIRTD, "--root", str(root)], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    daemon = Daemon(proc, root)
+    deadline = time.monotonic() + START_WAIT
+    while not daemon.ro.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            out, _ = proc.communicate()
+            raise AssertionError(f"qvirtd did not start:\n{out}")
+        time.sleep(0.05)
+    return daemon
+
+
+def stop_qvirtd(daemon: Daemon) -> str:
+    """Destroy what runs, stop the daemon with SIGTERM; its output, for failure messages."""
+    if daemon.proc.poll() is None:
+        subprocess.run([SYSTEM_PYTHON, "-c", DESTROY_ALL, daemon.uri], capture_output=True,
+                       timeout=120, check=False)
+        daemon.proc.send_signal(signal.SIGTERM)
+    try:
+        out, _ = daemon.proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        daemon.proc.kill()
+        out, _ = daemon.proc.communicate()
+    return out
+
+
+@pytest.fixture
+def qvirtd(tmp_path: Path) -> Iterator[Daemon]:
+    daemon = start_qvirtd(tmp_path / "r")
+    try:
+        yield daemon
+    finally:
+        out = stop_qvirtd(daemon)
+        leftover = qemu_pids_under(tmp_path)
+        kill_all_under(tmp_path)
+        assert leftover == [], out
+    assert daemon.proc.returncode == 0, out
+
+
+@pytest.fixture
+def guest_dir() -> Iterator[Path]:
+    """A world-readable directory for guests' files: libvirtd's QEMU runs as another user and
+    cannot reach pytest's private tmp directories. Unique per test (mkdtemp), removed after."""
+    work = Path(tempfile.mkdtemp(prefix="qd5-"))
+    try:
+        os.chmod(work, 0o755)
+        yield work
+    finally:
+        kill_all_under(work)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def guest_xml(tiny_image: Path, work: Path, name: str) -> Path:
+    """tiny.xml renamed, on its own copy of the image in ``work`` (QEMU locks its disk)."""
+    work.mkdir(mode=0o755)
+    for file in ("vmlinuz", "initrd.img", "disk.qcow2"):
+        shutil.copy(tiny_image / file, work / file)
+        os.chmod(work / file, 0o644)
+    xml = (tiny_image / "tiny.xml").read_text()
+    xml = xml.replace(str(tiny_image), str(work))
+    xml = xml.replace("<name>tiny</name>", f"<name>{name}</name>")
+    path = work / f"{name}.xml"
+    path.write_text(xml)
+    return path
