@@ -49,8 +49,12 @@ def define_and_dump(kind: str, docs: list[str], flags: int = 0) -> list[dict[str
     request = json.dumps({"uri": URI, "kind": kind, "docs": docs, "flags": flags})
     for _attempt in range(3):
         ensure_libvirtd()
-        proc = subprocess.run([SYSTEM_PYTHON, str(HELPER)], input=request, capture_output=True,
-                              text=True, check=False)
+        # One batch at a time across test workers: a batch undefines what a crashed one left
+        # behind, which must never be what another worker has just defined.
+        with open("/tmp/qvirt-oracle-batch.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            proc = subprocess.run([SYSTEM_PYTHON, str(HELPER)], input=request,
+                                  capture_output=True, text=True, check=False)
         if proc.returncode == 0:
             result: list[dict[str, object]] = json.loads(proc.stdout)
             return result
