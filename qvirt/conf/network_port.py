@@ -5,7 +5,7 @@ virNetDevVPortProfile and virNetDevBandwidth formats)."""
 from __future__ import annotations
 
 from qvirt.conf.xmlobject import Attr, Child, Choice, Conv, UInt, XMLObject
-from qvirt.conf.xmltree import Node, RawXML
+from qvirt.conf.xmltree import Node
 from qvirt.errors import ConfigUnsupported, XMLDetail, XMLError
 
 # virtualport type -> the <parameters> it takes.
@@ -38,12 +38,7 @@ class OpenElement(XMLObject):
     when nothing is inside (<ip>, <portgroup>): its format code never self-closes it."""
 
     KEEP_EMPTY = True
-
-    def to_node(self) -> Node:
-        node = super().to_node()
-        if not node.children:
-            node.children.append(RawXML(""))
-        return node
+    OPEN_EMPTY = True
 
 
 class VlanTag(XMLObject):
