@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
 from qvirt.conf.pciaddr import BarePCIAddress
-from qvirt.conf.storage_common import OpenElement
 from qvirt.conf.xmlobject import (
     Attr,
     Child,
@@ -184,11 +183,12 @@ class Firmware(XMLObject):
     """Written as an open/close pair even when libvirt knows nothing of the firmware."""
 
     TAG = "firmware"
-    ORDER = ("vendor", "version", "release_date", "open")
+    ORDER = ("vendor", "version", "release_date")
+    KEEP_EMPTY = True
+    OPEN_EMPTY = True
     vendor = Attr("vendor")
     version = Attr("version")
     release_date = Attr("release_date")
-    open = OpenElement()
 
 
 class SystemCap(Capability):
@@ -226,22 +226,24 @@ class SystemField(VPDField):
 class VPDReadOnly(XMLObject):
     TAG = "fields"
     ORDER = ("change_level", "manufacture_id", "part_number", "serial_number",
-             "vendor_fields", "open")
+             "vendor_fields")
+    KEEP_EMPTY = True
+    OPEN_EMPTY = True
     change_level = Attr("change_level")
     manufacture_id = Attr("manufacture_id")
     part_number = Attr("part_number")
     serial_number = Attr("serial_number")
     vendor_fields = Child(VendorField, single=False)
-    open = OpenElement()
 
 
 class VPDReadWrite(XMLObject):
     TAG = "fields"
-    ORDER = ("asset_tag", "vendor_fields", "system_fields", "open")
+    ORDER = ("asset_tag", "vendor_fields", "system_fields")
+    KEEP_EMPTY = True
+    OPEN_EMPTY = True
     asset_tag = Attr("asset_tag")
     vendor_fields = Child(VendorField, single=False)
     system_fields = Child(SystemField, single=False)
-    open = OpenElement()
 
 
 class VPD(XMLObject):

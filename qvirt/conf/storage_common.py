@@ -7,8 +7,8 @@ import re
 from typing import Any
 
 from qvirt.conf import xmltree
-from qvirt.conf.xmlobject import Attr, Child, Conv, Field, ParseContext, XMLObject
-from qvirt.conf.xmltree import Element, Node, RawXML
+from qvirt.conf.xmlobject import Attr, Child, Conv, ParseContext, XMLObject
+from qvirt.conf.xmltree import Element
 from qvirt.errors import ErrorNumber, QvirtError, XMLError
 
 _BINARY_POWERS = {"k": 1, "m": 2, "g": 3, "t": 4, "p": 5, "e": 6}
@@ -166,15 +166,3 @@ class Auth(XMLObject):
                              code=ErrorNumber.CONFIG_UNSUPPORTED)
         if self.secret is None:
             raise XMLError("Missing <secret> element in auth")
-
-
-class OpenElement(Field):
-    """Makes its element print as an open/close pair even when empty ("<source>\\n</source>"),
-    as libvirt's hand-written format functions do for some containers. Reads nothing."""
-
-    def parse(self, node: Element, ctx: ParseContext) -> None:
-        return None
-
-    def format(self, value: Any, node: Node) -> None:
-        node.children.append(RawXML(""))
-

@@ -11,7 +11,6 @@ from typing import Any, Self
 from qvirt.conf.pciaddr import BarePCIAddress
 from qvirt.conf.storage_common import (
     Auth,
-    OpenElement,
     Permissions,
     TriState,
     sanitize_path,
@@ -191,7 +190,9 @@ class PoolSource(XMLObject):
 
     TAG = "source"
     ORDER = ("hosts", "devices", "dir", "adapter", "name", "initiator_iqn", "format", "auth",
-             "protocol_ver", "vendor", "product", "open")
+             "protocol_ver", "vendor", "product")
+    KEEP_EMPTY = True
+    OPEN_EMPTY = True
     hosts = Child(SourceHost, single=False)
     devices = Child(SourceDevice, single=False)
     dir = Attr("dir/@path")
@@ -203,7 +204,6 @@ class PoolSource(XMLObject):
     protocol_ver = Attr("protocol/@ver")
     vendor = Attr("vendor/@name")
     product = Attr("product/@name")
-    open = OpenElement()
 
     def post_parse(self) -> None:
         if self.dir is not None:

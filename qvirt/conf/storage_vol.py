@@ -9,7 +9,6 @@ from typing import Any, Self
 
 from qvirt.conf.storage_common import (
     ULLONG_MAX,
-    OpenElement,
     Permissions,
     scale_size,
 )
@@ -66,7 +65,9 @@ class EncryptionSecret(XMLObject):
 class Encryption(XMLObject):
     TAG = "encryption"
     ORDER = ("format", "engine", "secrets", "cipher_name", "cipher_size", "cipher_mode",
-             "cipher_hash", "ivgen_name", "ivgen_hash", "open")
+             "cipher_hash", "ivgen_name", "ivgen_hash")
+    KEEP_EMPTY = True
+    OPEN_EMPTY = True
     format = Attr("@format", Choice("default", "qcow", "luks", "luks2"))
     engine = Attr("@engine", Choice("qemu", "librbd"))
     secrets = Child(EncryptionSecret, single=False)
@@ -76,7 +77,6 @@ class Encryption(XMLObject):
     cipher_hash = Attr("cipher/@hash")
     ivgen_name = Attr("ivgen/@name")
     ivgen_hash = Attr("ivgen/@hash")
-    open = OpenElement()
 
 
 class _FeatureSet(Field):
@@ -133,7 +133,9 @@ class VolumeTarget(XMLObject):
 
     TAG = "target"
     ORDER = ("path", "format", "permissions", "timestamps", "encryption", "compat",
-             "cluster_size_unit", "cluster_size", "nocow", "features", "open")
+             "cluster_size_unit", "cluster_size", "nocow", "features")
+    KEEP_EMPTY = True
+    OPEN_EMPTY = True
     path = Attr("path")
     format = Attr("format/@type")
     permissions = Child(Permissions)
@@ -144,7 +146,6 @@ class VolumeTarget(XMLObject):
     cluster_size = Attr("clusterSize")
     nocow = _CreateOnlyFlag("nocow")
     features = _FeatureSet()
-    open = OpenElement()
 
     def post_parse(self) -> None:
         if self.compat is not None:
