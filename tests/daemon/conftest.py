@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from qvirt.daemon.server import SOCK_RO, SOCK_RW, socket_dir
+from qvirt.util.sockets import SOCK_RO, SOCK_RW, root_socket_dir
 from tests.drivers.qemu.conftest import kill_all_under, qemu_pids_under
 from tests.support.oracle import SYSTEM_PYTHON
 
@@ -42,11 +42,11 @@ class Daemon:
 
     @property
     def rw(self) -> Path:
-        return socket_dir(self.root) / SOCK_RW
+        return root_socket_dir(self.root) / SOCK_RW
 
     @property
     def ro(self) -> Path:
-        return socket_dir(self.root) / SOCK_RO
+        return root_socket_dir(self.root) / SOCK_RO
 
     @property
     def uri(self) -> str:
