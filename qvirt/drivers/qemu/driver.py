@@ -127,9 +127,9 @@ def _all(enum: Any) -> int:
 class QemuDriver:
     """HypervisorDriver for qemu:///embed?root=ROOT."""
 
-    def __init__(self, uri: str, root: Path) -> None:
+    def __init__(self, uri: str, root: Path | DriverPaths) -> None:
         self.uri = uri
-        self.paths = DriverPaths(Path(root))
+        self.paths = root if isinstance(root, DriverPaths) else DriverPaths.under(Path(root))
         self.paths.make_dirs()
         self._lock_fd = _acquire_root(self.paths.driver_lock)
         # One cache per driver: probes are kept in memory after the first read from disk.

@@ -1,6 +1,7 @@
-"""Where the QEMU driver keeps its files under one root, as libvirt lays out its own:
-config XML in etc/qemu, autostart links in etc/qemu/autostart, status XML and per-domain
-runtime directories (sockets) in run/qemu, logs in log/qemu, capabilities in cache/qemu."""
+"""Where the QEMU driver keeps its files, as libvirt lays out its own: config XML in a config
+directory (with autostart links in its autostart/), status XML and per-domain runtime directories
+(sockets) in a state directory, logs, and cached capabilities. Under one root they are
+etc/qemu, run/qemu, log/qemu and cache/qemu."""
 
 from __future__ import annotations
 
@@ -18,27 +19,23 @@ SHORT_NAME_MAX = 20
 
 @dataclass(frozen=True)
 class DriverPaths:
-    root: Path
+    """The driver's four directories. ``under(root)`` is the one-root layout of
+    qemu:///embed and ``qvirtd --root``; qvirtd's system and session modes pass libvirt's
+    directories for qemu:///system and qemu:///session explicitly."""
 
-    @property
-    def config_dir(self) -> Path:
-        return self.root / "etc" / "qemu"
+    config_dir: Path
+    state_dir: Path
+    log_dir: Path
+    cache_dir: Path
+
+    @classmethod
+    def under(cls, root: Path) -> DriverPaths:
+        return cls(root / "etc" / "qemu", root / "run" / "qemu", root / "log" / "qemu",
+                   root / "cache" / "qemu")
 
     @property
     def autostart_dir(self) -> Path:
         return self.config_dir / "autostart"
-
-    @property
-    def state_dir(self) -> Path:
-        return self.root / "run" / "qemu"
-
-    @property
-    def log_dir(self) -> Path:
-        return self.root / "log" / "qemu"
-
-    @property
-    def cache_dir(self) -> Path:
-        return self.root / "cache" / "qemu"
 
     @property
     def driver_lock(self) -> Path:
