@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from concurrent.futures import Executor
 
 from qvirt.daemon import dispatch
@@ -29,11 +30,16 @@ class Client:
     """One connection: its session, its writer, and the queue of calls waiting their turn."""
 
     def __init__(self, driver: HypervisorDriver, pool: Executor, reader: asyncio.StreamReader,
-                 writer: asyncio.StreamWriter, read_only: bool) -> None:
+                 writer: asyncio.StreamWriter, read_only: bool,
+                 watch: Callable[[Message], None] | None = None, max_requests: int = 5) -> None:
         self.pool = pool
         self.reader, self.writer = reader, writer
         self.session = Session(driver, read_only)
         self.calls: asyncio.Queue[Message | None] = asyncio.Queue()
+        # The listener's hooks (server.py): watch sees every message (the keepalive timer);
+        # reading stops while max_requests calls await their replies (max_client_requests).
+        self.watch = watch
+        self.slots = asyncio.Semaphore(max_requests)
 
     async def serve(self) -> None:
         worker = asyncio.create_task(self._work())
@@ -41,7 +47,7 @@ class Client:
         try:
             while data := await self.reader.read(65536):
                 for message in parser.feed(data):
-                    self._route(message)
+                    await self._route(message)
         except FrameError as err:
             log.warning("dropping client: %s", err)
         except ConnectionError:
@@ -53,8 +59,10 @@ class Client:
             with contextlib.suppress(ConnectionError):
                 await self.writer.wait_closed()
 
-    def _route(self, message: Message) -> None:
+    async def _route(self, message: Message) -> None:
         header = message.header
+        if self.watch is not None:
+            self.watch(message)
         if keepalive.is_keepalive(message):
             pong = keepalive.answer(message)
             if pong is not None:
@@ -69,6 +77,7 @@ class Client:
         if not dispatch.is_call(header):
             log.warning("ignoring message of type %d from client", header.type)
             return
+        await self.slots.acquire()
         self.calls.put_nowait(message)
 
     async def _work(self) -> None:
@@ -86,5 +95,6 @@ class Client:
                 log.exception("procedure %d failed", header.proc)
                 frame = error_frame(header, InternalError(f"unexpected failure: {err}"))
             self.writer.write(frame)
+            self.slots.release()
             with contextlib.suppress(ConnectionError):
                 await self.writer.drain()

@@ -1,55 +1,155 @@
-"""The ``qvirtd`` command: serve one root's QEMU driver on its unix sockets, in the foreground.
+"""The ``qvirtd`` command, started as libvirtd starts (src/remote/remote_daemon.c main()).
 
-The daemon opens the driver once (qemu:///embed?root=DIR) and shares it among its clients: the
-driver holds the root's lock, and one driver is what makes "one modifying job per domain" hold
-across clients. SIGTERM and SIGINT stop it cleanly; guests keep running, as under libvirtd.
+Modes pick the directories (layout.py): system by default, ``--session`` for a user's own
+daemon (usually with ``--timeout``), ``--root DIR`` for everything under DIR. Start-up runs in
+libvirtd's order: configuration (``--config`` or the mode's qvirtd.conf if present), logging,
+``--daemon``'s fork, the pid file, the QEMU driver, the listeners; then the daemon serves
+until SIGTERM or SIGINT, or the idle timeout. Guests keep running when it stops.
+
+The daemon opens the driver once and shares it among its clients: the driver holds the
+state directory's lock, and one driver is what makes "one modifying job per domain" hold
+across clients. ``--stdio`` runs no daemon: it relays stdin/stdout to the running daemon's
+socket, for the far end of an ssh connection.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
 
-from qvirt.client.uri import parse_uri
+from qvirt.daemon.config import DaemonConfig, load_config
+from qvirt.daemon.daemonize import DaemonErr, StartupReport, fork_into_background
+from qvirt.daemon.layout import Layout
+from qvirt.daemon.logs import check_priority, default_outputs, setup_logging
+from qvirt.daemon.pidfile import PidFile
 from qvirt.daemon.server import Server
-from qvirt.drivers.registry import open_driver
+from qvirt.daemon.stdio import connect, relay
+from qvirt.drivers.qemu.driver import QemuDriver
 from qvirt.errors import QvirtError
+
+PROG = "qvirtd"
+log = logging.getLogger("qvirt.daemon")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="qvirtd", description=__doc__)
-    parser.add_argument("--root", type=Path, required=True,
-                        help="state root: the QEMU driver's files and run/qvirt/ sockets")
-    parser.add_argument("--timeout", type=float, default=None, metavar="N",
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--root", type=Path,
+                       help="keep everything under this directory (sockets in run/qvirt/)")
+    where.add_argument("--session", action="store_true",
+                       help="a per-user daemon in the XDG directories")
+    parser.add_argument("-f", "--config", type=Path, metavar="FILE",
+                        help="qvirtd.conf to read (default: the mode's, if it exists)")
+    parser.add_argument("-t", "--timeout", type=float, default=None, metavar="N",
                         help="exit after N seconds with no client connected")
+    parser.add_argument("-d", "--daemon", action="store_true",
+                        help="run in the background once the sockets are ready")
+    parser.add_argument("-p", "--pid-file", type=Path, metavar="FILE",
+                        help="pid file (default: qvirtd.pid in the runtime directory)")
+    parser.add_argument("--stdio", action="store_true",
+                        help="relay stdin/stdout to the running daemon's socket (for ssh)")
     return parser
 
 
-async def _serve(server: Server) -> None:
+def _layout(args: argparse.Namespace) -> Layout:
+    if args.root is not None:
+        return Layout.under(args.root.resolve())
+    return Layout.session() if args.session else Layout.system()
+
+
+def _error(text: str) -> int:
+    print(f"{PROG}: error: {text}", file=sys.stderr)
+    return 1
+
+
+def _stdio(layout: Layout) -> int:
+    try:
+        sock = connect(layout.sock_rw)
+    except QvirtError as err:
+        return _error(str(err))
+    with sock, contextlib.suppress(ConnectionError):
+        relay(sock)
+    return 0
+
+
+def _setup_logging(config: DaemonConfig, layout: Layout, daemon: bool) -> None:
+    level = check_priority(config.log_level)
+    outputs = config.log_outputs
+    if not outputs:
+        outputs = default_outputs(level, daemon, layout.log_file)
+        if daemon:
+            layout.log_file.parent.mkdir(parents=True, exist_ok=True)
+    setup_logging(level, outputs)
+
+
+async def _serve(layout: Layout, driver: QemuDriver, config: DaemonConfig,
+                 timeout: float | None, report: StartupReport) -> bool:
+    server = Server(layout, driver, config, timeout)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, server.stop)
-    await server.run()
+    try:
+        await server.start()
+    except QvirtError as err:
+        log.error("%s", err)
+        report.send(DaemonErr.NETWORK)
+        return False
+    report.send(DaemonErr.NONE)
+    await server.serve_until_stopped()
+    return True
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="qvirtd: %(levelname)s: %(message)s")
-    root: Path = args.root.resolve()
+    layout = _layout(args)
+    if args.stdio:
+        return _stdio(layout)
+    config_path = args.config.resolve() if args.config else None
     try:
-        driver = open_driver(parse_uri(f"qemu:///embed?root={root}"))
+        config = load_config(config_path, layout.config_file)
     except QvirtError as err:
-        print(f"qvirtd: {err}", file=sys.stderr)
+        return _error(f"Can't load config file: {err}: {config_path or layout.config_file}")
+    try:
+        _setup_logging(config, layout, args.daemon)
+    except QvirtError as err:
+        return _error(str(err))
+    pid_path = args.pid_file.resolve() if args.pid_file else layout.pid_file
+    report = StartupReport(None)
+    if args.daemon:
+        os.chdir("/")
+        report = StartupReport(fork_into_background(PROG))
+    try:
+        pid_path.parent.mkdir(parents=True, exist_ok=True)
+        pidfile = PidFile.acquire(pid_path, os.getpid())
+    except (QvirtError, OSError) as err:
+        log.error("%s", err)
+        report.send(DaemonErr.PIDFILE)
         return 1
     try:
-        asyncio.run(_serve(Server(root, driver, args.timeout)))
+        return _run(layout, config, args.timeout, report)
+    finally:
+        pidfile.release()
+
+
+def _run(layout: Layout, config: DaemonConfig, timeout: float | None,
+         report: StartupReport) -> int:
+    try:
+        driver = QemuDriver(layout.uri, layout.driver)
+    except QvirtError as err:
+        log.error("%s", err)
+        report.send(DaemonErr.DRIVER)
+        return 1
+    try:
+        served = asyncio.run(_serve(layout, driver, config, timeout, report))
     finally:
         driver.connect_close()
-    return 0
+    return 0 if served else 1
 
 
 if __name__ == "__main__":

@@ -6,11 +6,12 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,8 +63,9 @@ def virsh(uri: str, *args: str) -> subprocess.CompletedProcess[str]:
                           timeout=180, check=False)
 
 
-def start_qvirtd(root: Path) -> Daemon:
-    proc = subprocess.Popen([QVIRTD, "--root", str(root)], stdout=subprocess.PIPE,
+def start_qvirtd(root: Path, *options: str) -> Daemon:
+    """A qvirtd on ``root`` with extra command-line ``options``, once its sockets exist."""
+    proc = subprocess.Popen([QVIRTD, "--root", str(root), *options], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     daemon = Daemon(proc, root)
     deadline = time.monotonic() + START_WAIT
@@ -128,3 +130,44 @@ def guest_xml(tiny_image: Path, work: Path, name: str) -> Path:
     path = work / f"{name}.xml"
     path.write_text(xml)
     return path
+
+
+def free_port() -> int:
+    """A loopback TCP port nobody listens on now (the kernel's pick)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def conf_text(**keys: object) -> str:
+    """qvirtd.conf lines for ``keys``: booleans as 0/1, numbers bare, strings quoted."""
+    lines = []
+    for name, value in keys.items():
+        if isinstance(value, bool):
+            value = int(value)
+        lines.append(f"{name} = {value}" if isinstance(value, int) else f'{name} = "{value}"')
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def configured_qvirtd(tmp_path: Path) -> Iterator[Callable[..., Daemon]]:
+    """Start qvirtds with a qvirtd.conf of the given keys (each on its own root); all are
+    stopped at the end of the test."""
+    daemons: list[Daemon] = []
+
+    def start(**keys: object) -> Daemon:
+        root = tmp_path / f"r{len(daemons)}"
+        root.mkdir()
+        conf = root / "qvirtd.conf"
+        conf.write_text(conf_text(**keys))
+        daemon = start_qvirtd(root, "--config", str(conf))
+        daemons.append(daemon)
+        return daemon
+
+    try:
+        yield start
+    finally:
+        outs = [stop_qvirtd(daemon) for daemon in daemons]
+    for daemon, out in zip(daemons, outs, strict=True):
+        assert daemon.proc.returncode == 0, out
