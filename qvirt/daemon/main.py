@@ -30,7 +30,7 @@ from qvirt.daemon.logs import check_priority, default_outputs, setup_logging
 from qvirt.daemon.pidfile import PidFile
 from qvirt.daemon.server import Server
 from qvirt.daemon.stdio import connect, relay
-from qvirt.drivers.qemu.driver import QemuDriver
+from qvirt.drivers.base import HypervisorDriver
 from qvirt.errors import QvirtError
 
 PROG = "qvirtd"
@@ -88,7 +88,7 @@ def _setup_logging(config: DaemonConfig, layout: Layout, daemon: bool) -> None:
     setup_logging(level, outputs)
 
 
-async def _serve(layout: Layout, driver: QemuDriver, config: DaemonConfig,
+async def _serve(layout: Layout, driver: HypervisorDriver, config: DaemonConfig,
                  timeout: float | None, report: StartupReport) -> bool:
     server = Server(layout, driver, config, timeout)
     loop = asyncio.get_running_loop()
@@ -139,8 +139,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(layout: Layout, config: DaemonConfig, timeout: float | None,
          report: StartupReport) -> int:
+    # Imported only here: --stdio, the far end of every ssh connection, starts without it.
+    from qvirt.drivers.qemu.driver import QemuDriver
+
     try:
-        driver = QemuDriver(layout.uri, layout.driver)
+        driver: HypervisorDriver = QemuDriver(layout.uri, layout.driver)
     except QvirtError as err:
         log.error("%s", err)
         report.send(DaemonErr.DRIVER)

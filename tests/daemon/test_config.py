@@ -18,6 +18,7 @@ import pytest
 
 from qvirt.daemon.conffile import ConfType, ConfValue, parse_conf
 from qvirt.daemon.config import DaemonConfig, Kind, config_from, load_config
+from qvirt.daemon.logs import check_priority, parse_outputs
 from qvirt.errors import ErrorDomain, ErrorNumber, QvirtError
 from tests.daemon.conftest import QVIRTD, conf_text, start_qvirtd, stop_qvirtd, virsh
 
@@ -195,9 +196,17 @@ ORACLE_CASES = {**{f"syntax-{name}": text for name, (text, _) in SYNTAX.items()
                 **{f"type-{n}": text for n, (text, _) in enumerate(TYPE_ERRORS)}}
 
 
+def qvirt_says(conf: Path) -> str:
+    """What qvirtd prints after "Can't load config file: " for ``conf`` (the same loader,
+    in this process: test_qvirtd_refuses_sasl_at_startup runs the command itself)."""
+    with pytest.raises(QvirtError) as caught:
+        load_config(conf, conf)
+    return f"{caught.value}: {conf}"
+
+
 @pytest.mark.compat
 def test_errors_match_libvirtd(tmp_path: Path) -> None:
-    """Every bad file above, and a missing one and a directory, through both daemons."""
+    """Every bad file above, and a missing one and a directory, through both."""
     sockets = tmp_path / "libvirtd-sockets"
     files = [tmp_path / "nosuch.conf", tmp_path]
     for name, text in ORACLE_CASES.items():
@@ -205,8 +214,8 @@ def test_errors_match_libvirtd(tmp_path: Path) -> None:
         path.write_text(f'unix_sock_dir = "{sockets}"\n{text}')
         files.append(path)
     for path in files:
-        # qvirtd first: its refusal guards libvirtd from ever being given a file it loads.
-        said = qvirtd_says(path, tmp_path)
+        # qvirt first: its refusal guards libvirtd from ever being given a file it loads.
+        said = qvirt_says(path)
         assert said == libvirtd_says(path, tmp_path), path.name
 
 
@@ -219,22 +228,29 @@ def test_qvirtd_refuses_sasl_at_startup(tmp_path: Path) -> None:
 
 
 def test_bad_log_settings_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(QvirtError) as caught:
+        check_priority(5)
+    assert caught.value.message == ("invalid argument: Failed to set logging priority, "
+                                    "argument '5' is invalid")
     cases = {
-        "log_level = 5\n": "Failed to set logging priority, argument '5' is invalid",
-        'log_outputs = "3"\n': "Malformed format for log output '3'",
-        'log_outputs = "9:stderr"\n': "Invalid log priority '9' for log output '9:stderr'",
-        'log_outputs = "1:stdout"\n': "Invalid log destination 'stdout' for log output "
-                                      "'1:stdout'",
-        'log_outputs = "1:file"\n': "Log output '1:file' does not meet the format "
-                                    "requirements for destination type 'file'",
+        "3": "Malformed format for log output '3'",
+        "9:stderr": "Invalid log priority '9' for log output '9:stderr'",
+        "1:stdout": "Invalid log destination 'stdout' for log output '1:stdout'",
+        "3:stderr 1:file": "Log output '1:file' does not meet the format requirements for "
+                           "destination type 'file'",
     }
+    for outputs, message in cases.items():
+        with pytest.raises(QvirtError) as caught:
+            parse_outputs(outputs)
+        assert caught.value.message == f"invalid argument: {message}", outputs
+    # And qvirtd stops on them before it binds anything.
     conf = tmp_path / "log.conf"
-    for text, message in cases.items():
-        conf.write_text(text)
-        proc = subprocess.run([QVIRTD, "--root", str(tmp_path / "r"), "--config", str(conf)],
-                              capture_output=True, text=True, timeout=60, check=False)
-        assert (proc.returncode, proc.stderr) == (
-            1, f"qvirtd: error: invalid argument: {message}\n"), text
+    conf.write_text('log_outputs = "1:stdout"\n')
+    proc = subprocess.run([QVIRTD, "--root", str(tmp_path / "r"), "--config", str(conf)],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert (proc.returncode, proc.stderr) == (
+        1, f"qvirtd: error: invalid argument: {cases['1:stdout']}\n")
+    assert not (tmp_path / "r").exists()
 
 
 def test_log_level_and_outputs(tmp_path: Path) -> None:

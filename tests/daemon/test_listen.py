@@ -228,3 +228,57 @@ def test_daemon_mode_and_pid_file(tmp_path: Path) -> None:
     assert not layout.pid_file.exists() and not layout.sock_rw.exists()
     # The daemon logged to its own file, not to the terminal it left.
     assert layout.log_file.exists()
+
+
+def test_system_layout_is_libvirts_with_qvirt_names() -> None:
+    layout = Layout.system()
+    assert (layout.uri, layout.config_file, layout.sock_rw, layout.sock_ro, layout.pid_file,
+            layout.log_file) == (
+        "qemu:///system", Path("/etc/qvirt/qvirtd.conf"), Path("/run/qvirt/qvirt-sock"),
+        Path("/run/qvirt/qvirt-sock-ro"), Path("/run/qvirt/qvirtd.pid"),
+        Path("/var/log/qvirt/qvirtd.log"))
+    driver = layout.driver
+    assert (driver.config_dir, driver.state_dir, driver.log_dir, driver.cache_dir) == (
+        Path("/etc/qvirt/qemu"), Path("/run/qvirt/qemu"), Path("/var/log/qvirt/qemu"),
+        Path("/var/cache/qvirt/qemu"))
+    assert (layout.pki.ca_file, layout.pki.cert_file, layout.pki.key_file) == (
+        Path("/etc/pki/CA/cacert.pem"), Path("/etc/pki/libvirt/servercert.pem"),
+        Path("/etc/pki/libvirt/private/serverkey.pem"))
+
+
+def test_session_mode(tmp_path: Path) -> None:
+    """--session lives in the user's XDG directories; --stdio --session reaches it."""
+    home = tmp_path / "home"
+    env = {**os.environ, "HOME": str(home), "XDG_RUNTIME_DIR": str(tmp_path / "xdg-run"),
+           "XDG_CONFIG_HOME": str(home / "config"), "XDG_CACHE_HOME": str(home / "cache")}
+    proc = subprocess.Popen([QVIRTD, "--session", "--timeout", "600"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    sock = tmp_path / "xdg-run" / "qvirt" / "qvirt-sock"
+    try:
+        deadline = time.monotonic() + WAIT
+        while not sock.exists():
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        listed = run_virsh(f"qemu+unix:///session?socket={sock}", "list", "--all")
+        assert (listed.returncode, listed.stdout) == (0, HEADER), listed.stderr
+        assert (home / "config" / "qvirt" / "qemu").is_dir()
+        assert (tmp_path / "xdg-run" / "qvirt" / "qemu" / "run" / "driver.pid").exists()
+        assert (home / "cache" / "qvirt" / "qemu" / "cache").is_dir()
+        # A whole client conversation relayed by qvirtd --stdio, as ssh would carry it.
+        relay = subprocess.Popen([QVIRTD, "--stdio", "--session"], env=env,
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        assert relay.stdin is not None and relay.stdout is not None
+        calls = [call_frame(BY_NAME["AUTH_LIST"], 1, None),
+                 call_frame(BY_NAME["CONNECT_OPEN"], 2, {"name": "qemu:///session", "flags": 0}),
+                 call_frame(BY_NAME["CONNECT_GET_URI"], 3, None)]
+        replies, _ = relay.communicate(b"".join(calls), timeout=WAIT)
+        messages = FrameParser().feed(replies)
+        assert [(m.header.serial, m.header.status) for m in messages] == [(1, 0), (2, 0), (3, 0)]
+        assert unpack(BY_NAME["CONNECT_GET_URI"].ret, messages[2].payload) == {
+            "uri": "qemu:///session"}
+        assert relay.returncode == 0
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=WAIT)
+    assert proc.returncode == 0, out
+    assert not sock.exists()
