@@ -9,7 +9,8 @@ until SIGTERM or SIGINT, or the idle timeout. Guests keep running when it stops.
 The daemon opens the driver once and shares it among its clients: the driver holds the
 state directory's lock, and one driver is what makes "one modifying job per domain" hold
 across clients. ``--stdio`` runs no daemon: it relays stdin/stdout to the running daemon's
-socket, for the far end of an ssh connection.
+socket, for the far end of an ssh connection (with ``--session`` it starts the user's daemon
+first if none runs).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import contextlib
 import logging
 import os
 import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -34,11 +36,14 @@ from qvirt.drivers.base import HypervisorDriver
 from qvirt.errors import QvirtError
 
 PROG = "qvirtd"
+# libvirt's remote driver starts session daemons with --timeout=120.
+SESSION_TIMEOUT = 120
 log = logging.getLogger("qvirt.daemon")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog=PROG, description="qvirt's daemon: libvirt's remote protocol for the QEMU driver")
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--root", type=Path,
                        help="keep everything under this directory (sockets in run/qvirt/)")
@@ -68,11 +73,20 @@ def _error(text: str) -> int:
     return 1
 
 
-def _stdio(layout: Layout) -> int:
+def _stdio(layout: Layout, session: bool) -> int:
     try:
         sock = connect(layout.sock_rw)
     except QvirtError as err:
-        return _error(str(err))
+        if not session:
+            return _error(str(err))
+        # A session daemon is started on demand, as virt-ssh-helper's connection starts one.
+        subprocess.run([sys.executable, "-m", "qvirt.daemon.main", "--session", "--timeout",
+                        str(SESSION_TIMEOUT), "--daemon"], stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, check=False)
+        try:
+            sock = connect(layout.sock_rw)
+        except QvirtError as again:
+            return _error(str(again))
     with sock, contextlib.suppress(ConnectionError):
         relay(sock)
     return 0
@@ -109,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     layout = _layout(args)
     if args.stdio:
-        return _stdio(layout)
+        return _stdio(layout, args.session)
     config_path = args.config.resolve() if args.config else None
     try:
         config = load_config(config_path, layout.config_file)

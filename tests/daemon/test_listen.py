@@ -247,38 +247,31 @@ def test_system_layout_is_libvirts_with_qvirt_names() -> None:
 
 
 def test_session_mode(tmp_path: Path) -> None:
-    """--session lives in the user's XDG directories; --stdio --session reaches it."""
+    """--session lives in the user's XDG directories; --stdio --session starts that daemon
+    when none runs, and relays a whole client conversation to it, as ssh would carry it."""
     home = tmp_path / "home"
     env = {**os.environ, "HOME": str(home), "XDG_RUNTIME_DIR": str(tmp_path / "xdg-run"),
            "XDG_CONFIG_HOME": str(home / "config"), "XDG_CACHE_HOME": str(home / "cache")}
-    proc = subprocess.Popen([QVIRTD, "--session", "--timeout", "600"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    sock = tmp_path / "xdg-run" / "qvirt" / "qvirt-sock"
+    calls = [call_frame(BY_NAME["AUTH_LIST"], 1, None),
+             call_frame(BY_NAME["CONNECT_OPEN"], 2, {"name": "qemu:///session", "flags": 0}),
+             call_frame(BY_NAME["CONNECT_GET_URI"], 3, None)]
+    relay = subprocess.run([QVIRTD, "--stdio", "--session"], env=env, input=b"".join(calls),
+                           capture_output=True, timeout=WAIT, check=False)
+    run = tmp_path / "xdg-run" / "qvirt"
+    pid = int((run / "qvirtd.pid").read_text())
     try:
-        deadline = time.monotonic() + WAIT
-        while not sock.exists():
-            assert proc.poll() is None and time.monotonic() < deadline
-            time.sleep(0.05)
-        listed = run_virsh(f"qemu+unix:///session?socket={sock}", "list", "--all")
-        assert (listed.returncode, listed.stdout) == (0, HEADER), listed.stderr
-        assert (home / "config" / "qvirt" / "qemu").is_dir()
-        assert (tmp_path / "xdg-run" / "qvirt" / "qemu" / "run" / "driver.pid").exists()
-        assert (home / "cache" / "qvirt" / "qemu" / "cache").is_dir()
-        # A whole client conversation relayed by qvirtd --stdio, as ssh would carry it.
-        relay = subprocess.Popen([QVIRTD, "--stdio", "--session"], env=env,
-                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        assert relay.stdin is not None and relay.stdout is not None
-        calls = [call_frame(BY_NAME["AUTH_LIST"], 1, None),
-                 call_frame(BY_NAME["CONNECT_OPEN"], 2, {"name": "qemu:///session", "flags": 0}),
-                 call_frame(BY_NAME["CONNECT_GET_URI"], 3, None)]
-        replies, _ = relay.communicate(b"".join(calls), timeout=WAIT)
-        messages = FrameParser().feed(replies)
+        assert (relay.returncode, relay.stderr) == (0, b"")
+        messages = FrameParser().feed(relay.stdout)
         assert [(m.header.serial, m.header.status) for m in messages] == [(1, 0), (2, 0), (3, 0)]
         assert unpack(BY_NAME["CONNECT_GET_URI"].ret, messages[2].payload) == {
             "uri": "qemu:///session"}
-        assert relay.returncode == 0
+        listed = run_virsh(f"qemu+unix:///session?socket={run / 'qvirt-sock'}", "list", "--all")
+        assert (listed.returncode, listed.stdout) == (0, HEADER), listed.stderr
+        assert (home / "config" / "qvirt" / "qemu").is_dir()
+        assert (run / "qemu" / "run" / "driver.pid").exists()
+        assert (home / "cache" / "qvirt" / "qemu" / "cache").is_dir()
+        assert (home / "cache" / "qvirt" / "qvirtd.log").exists()
     finally:
-        proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=WAIT)
-    assert proc.returncode == 0, out
-    assert not sock.exists()
+        os.kill(pid, signal.SIGTERM)
+    _wait_gone(pid)
+    assert not (run / "qvirt-sock").exists()
