@@ -180,10 +180,57 @@ def _tls_context(uri: ConnectURI) -> ssl.SSLContext:
         except ssl.SSLError as err:
             raise InternalError(f"Unable to set x509 key and certificate: {key}, {cert}: "
                                 f"{err.reason}", domain=ErrorDomain.RPC) from None
+        _check_own_certificate(cacert, cert, key)
     if _flag(uri, "no_verify"):
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
     return ctx
+
+
+# OpenSSL's verify codes -> GnuTLS's reasons as libvirt words them.
+_CERT_REASONS = {
+    2: "The certificate hasn't got a known issuer.",    # unable to get issuer certificate
+    20: "The certificate hasn't got a known issuer.",   # unable to get local issuer
+    21: "The certificate hasn't got a known issuer.",   # unable to verify the first cert
+    23: "The certificate has been revoked.",
+}
+_CERT_NOT_TRUSTED = "The certificate is not trusted."
+
+
+def _check_own_certificate(cacert: Path, cert: Path, key: Path) -> None:
+    """virNetTLSContextSanityCheckCredentials: our own certificate must chain to the CA we
+    trust, or no daemon using that CA would take it. Checked by OpenSSL itself, in a TLS
+    handshake held in memory between a server that demands this CA and a client presenting
+    our certificate."""
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(cert, key)
+    server.load_verify_locations(cafile=cacert)
+    server.verify_mode = ssl.CERT_REQUIRED
+    client = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    client.check_hostname = False
+    client.verify_mode = ssl.CERT_NONE
+    client.load_cert_chain(cert, key)
+    c_in, c_out, s_in, s_out = (ssl.MemoryBIO() for _ in range(4))
+    ours = client.wrap_bio(c_in, c_out)
+    theirs = server.wrap_bio(s_in, s_out, server_side=True)
+    done = [False, False]
+    for _ in range(8):
+        for i, (end, out, peer_in) in enumerate(((ours, c_out, s_in), (theirs, s_out, c_in))):
+            try:
+                end.do_handshake()
+                done[i] = True
+            except ssl.SSLWantReadError:
+                pass
+            except ssl.SSLCertVerificationError as err:
+                if i == 0:
+                    raise
+                reason = _CERT_REASONS.get(err.verify_code, _CERT_NOT_TRUSTED)
+                raise QvirtError(f"Our own certificate {cert} failed validation against "
+                                 f"{cacert}: {reason}", code=ErrorNumber.SYSTEM_ERROR,
+                                 domain=ErrorDomain.RPC) from None
+            peer_in.write(out.read())
+        if all(done):
+            return
 
 
 def _auth_failed(detail: str) -> QvirtError:
