@@ -13,6 +13,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -111,12 +112,14 @@ def _spawn_and_connect(path: Path) -> socket.socket:
         proc = subprocess.Popen(SESSION_DAEMON, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 start_new_session=True, close_fds=True)
+        # Reaped whenever it exits, so it never lingers as our zombie (libvirt daemonizes it).
+        threading.Thread(target=proc.wait, name="qvirt-session-reaper", daemon=True).start()
         deadline = time.monotonic() + SPAWN_WAIT
         while True:
             try:
                 return _connect_unix(path)
             except (FileNotFoundError, ConnectionRefusedError):
-                if proc.poll() is not None or time.monotonic() > deadline:
+                if proc.returncode is not None or time.monotonic() > deadline:
                     raise
             time.sleep(SPAWN_POLL)
 
