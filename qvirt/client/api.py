@@ -276,7 +276,12 @@ class virDomain:
 
     def _lifecycle(self, api: str, *args: Any) -> int:
         self._call(api, *args)
-        self._refresh_id()
+        if getattr(self._conn._driver, "handle_ids", None) == "destroy-only":
+            # libvirt's remote driver touches the handle's id in virDomainDestroy alone.
+            if api == "virDomainDestroy":
+                self._ref = DomainRef(self._ref.name, self._ref.uuid, -1)
+        else:
+            self._refresh_id()
         return 0
 
     def destroy(self) -> int:

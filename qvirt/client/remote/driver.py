@@ -67,6 +67,10 @@ def _open_name(uri: ConnectURI) -> str | None:
 class RemoteDriver:
     """One connection to a daemon. Thread-safe: the RPC client serialises nothing but writes."""
 
+    # What a domain handle's cached id follows (see api.virDomain._lifecycle): libvirt's remote
+    # driver clears it in virDomainDestroy and leaves it stale after every other call.
+    handle_ids = "destroy-only"
+
     def __init__(self, uri: ConnectURI, read_only: bool) -> None:
         self.uri = uri
         channel = open_channel(uri, read_only)
@@ -292,8 +296,8 @@ class RemoteDriver:
     def connect_domain_event_deregister_any(self, callback_id: int) -> None:
         with self._events_lock:
             if callback_id not in self._callbacks:
-                raise InvalidArg(f"could not find event callback {callback_id} for deletion",
-                                 domain=ErrorDomain.EVENT)
+                raise InvalidArg(f"event callback id {callback_id} not registered",
+                                 domain=ErrorDomain.NONE)
             if len(self._callbacks) == 1:
                 self._deregister_remote()
             del self._callbacks[callback_id]
