@@ -62,7 +62,7 @@ def _exclusive(api: str, flags: int, first: str, second: str) -> None:
 class virConnect:
     def __init__(self, uri: str, read_only: bool) -> None:
         try:
-            self._driver: HypervisorDriver | None = open_driver(parse_uri(uri))
+            self._driver: HypervisorDriver | None = open_driver(parse_uri(uri), read_only)
         except QvirtError as err:
             entry.report(err)
             raise
@@ -97,18 +97,24 @@ class virConnect:
         driver.connect_close()
         return len(self._handles)
 
+    def _transport_fact(self, api: str, method: str, in_process: bool) -> int:
+        """What a connection says of its transport; in-process drivers have none, so they
+        are alive and secure, and not encrypted."""
+        driver = entry.check_open(self._driver, api)
+        ask = getattr(driver, method, None)
+        return int(ask() if ask is not None else in_process)
+
     def isAlive(self) -> int:
-        entry.check_open(self._driver, "virConnectIsAlive")
-        return 1
+        return self._transport_fact("virConnectIsAlive", "connect_is_alive", True)
 
     def isSecure(self) -> int:
-        """In-process connections carry nothing over a network."""
-        entry.check_open(self._driver, "virConnectIsSecure")
-        return 1
+        return self._transport_fact("virConnectIsSecure", "connect_is_secure", True)
 
     def isEncrypted(self) -> int:
-        entry.check_open(self._driver, "virConnectIsEncrypted")
-        return 0
+        return self._transport_fact("virConnectIsEncrypted", "connect_is_encrypted", False)
+
+    def setKeepAlive(self, interval: int, count: int) -> int:
+        return int(self._call("virConnectSetKeepAlive", interval, count))
 
     def getType(self) -> str:
         return str(self._call("virConnectGetType"))
@@ -270,7 +276,12 @@ class virDomain:
 
     def _lifecycle(self, api: str, *args: Any) -> int:
         self._call(api, *args)
-        self._refresh_id()
+        if getattr(self._conn._driver, "handle_ids", None) == "destroy-only":
+            # libvirt's remote driver touches the handle's id in virDomainDestroy alone.
+            if api == "virDomainDestroy":
+                self._ref = DomainRef(self._ref.name, self._ref.uuid, -1)
+        else:
+            self._refresh_id()
         return 0
 
     def destroy(self) -> int:

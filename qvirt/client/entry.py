@@ -34,6 +34,7 @@ _ENTRIES = (
     Entry("virNodeGetInfo", "node_get_info"),
     Entry("virNodeGetSecurityModel", "node_get_security_model"),
     Entry("virConnectGetSysinfo", "connect_get_sysinfo"),
+    Entry("virConnectSetKeepAlive", "connect_set_keep_alive"),
     Entry("virConnectListAllDomains", "connect_list_all_domains"),
     Entry("virDomainLookupByName", "domain_lookup_by_name"),
     Entry("virDomainLookupByUUID", "domain_lookup_by_uuid"),

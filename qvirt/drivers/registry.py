@@ -1,9 +1,10 @@
 """URI scheme -> the driver that opens it: one table, checked in order (cf. libvirt's
 virConnectOpenInternal walking its registered drivers, each claiming the URIs it knows).
 
-Only in-process drivers are here: qemu:///embed?root=DIR and test:///. qemu:///system,
-qemu:///session and every remote URI need the daemon and its remote driver, which do not exist
-yet; they get libvirt's "no connection driver available" error.
+A URI with a transport or a host goes to the remote driver, whatever its scheme (the far daemon
+judges the rest). Of the local URIs, test:/// and qemu:///embed?root=DIR run in-process;
+qemu:///system and qemu:///session are served by a qvirtd, reached through the remote driver on
+its unix socket (the session daemon started on demand).
 """
 
 from __future__ import annotations
@@ -16,24 +17,30 @@ from qvirt.client.uri import ConnectURI, no_driver
 from qvirt.drivers.base import HypervisorDriver
 from qvirt.errors import ConfigUnsupported, ErrorDomain, InternalError, InvalidArg
 
-Opener = Callable[[ConnectURI], HypervisorDriver]
+# An opener: the parsed URI and whether the connection is read-only.
+Opener = Callable[[ConnectURI, bool], HypervisorDriver]
 
 # qemu:/// paths the QEMU driver accepts; only embed runs in-process.
 QEMU_PATHS = ("/system", "/session", "/embed")
 QEMU_DRIVER = "qvirt.drivers.qemu.driver"
 
 
-def _open_test(uri: ConnectURI) -> HypervisorDriver:
+def _open_remote(uri: ConnectURI, read_only: bool) -> HypervisorDriver:
+    from qvirt.client.remote.driver import RemoteDriver
+    return RemoteDriver(uri, read_only)
+
+
+def _open_test(uri: ConnectURI, read_only: bool) -> HypervisorDriver:
     from qvirt.drivers.test.driver import TestDriver
     return TestDriver(uri.text, uri.path)
 
 
-def _open_qemu(uri: ConnectURI) -> HypervisorDriver:
+def _open_qemu(uri: ConnectURI, read_only: bool) -> HypervisorDriver:
     if uri.path not in QEMU_PATHS:
         raise InternalError(f"unexpected qemu URI path '{uri.path}', try qemu:///system",
                             domain=ErrorDomain.NONE)
     if uri.path != "/embed":
-        raise no_driver(uri.text)
+        return _open_remote(uri, read_only)
     root = uri.param("root")
     if root is None:
         raise InvalidArg("Missing URI parameter 'root'", domain=ErrorDomain.URI)
@@ -56,9 +63,11 @@ DRIVERS: dict[str, Opener] = {
 }
 
 
-def open_driver(uri: ConnectURI) -> HypervisorDriver:
+def open_driver(uri: ConnectURI, read_only: bool = False) -> HypervisorDriver:
     """The driver for ``uri``, opened; libvirt's errors for URIs no driver takes."""
+    if uri.is_remote:
+        return _open_remote(uri, read_only)
     opener = DRIVERS.get(uri.driver)
-    if opener is None or uri.is_remote:
+    if opener is None:
         raise no_driver(uri.text)
-    return opener(uri)
+    return opener(uri, read_only)

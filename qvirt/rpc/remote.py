@@ -35,6 +35,7 @@ from qvirt.rpc.packet import (
     encode_message,
 )
 from qvirt.rpc.xdr import (
+    Char,
     CharVector,
     Enum,
     FixedOpaque,
@@ -59,6 +60,10 @@ REMOTE_DOMAIN_LIST_MAX = 16384
 REMOTE_AUTH_TYPE_LIST_MAX = 20
 VIR_UUID_BUFLEN = 16
 NODE_MODEL_LEN = 32
+# char arrays of the security procedures, their C string's NUL included (VIR_SECURITY_*_BUFLEN).
+REMOTE_SECURITY_MODEL_MAX = 256 + 1
+REMOTE_SECURITY_DOI_MAX = 256 + 1
+REMOTE_SECURITY_LABEL_MAX = 4096 + 1
 
 NonnullString = String(REMOTE_STRING_MAX)
 RemoteString = Optional(NonnullString)
@@ -205,8 +210,17 @@ PROCEDURE_LIST: tuple[Procedure, ...] = (
     Procedure("AUTH_LIST", 66, Void,
               _ret("auth_list", ("types", VarArray(Enum(AuthType), REMOTE_AUTH_TYPE_LIST_MAX))),
               _H),
+    Procedure("AUTH_POLKIT", 70, Void, _ret("auth_polkit", ("complete", Int)), _H),
+    Procedure("DOMAIN_EVENT_LIFECYCLE", 107, _DomainLifecycle, Void, _L, Kind.MESSAGE),
     Procedure("CONNECT_GET_URI", 110, Void, _ret("connect_get_uri", ("uri", NonnullString)),
               _H),
+    Procedure("DOMAIN_GET_SECURITY_LABEL", 121, _args("domain_get_security_label", _DOM),
+              _ret("domain_get_security_label",
+                   ("label", VarArray(Char, REMOTE_SECURITY_LABEL_MAX)), ("enforcing", Int)),
+              _H),
+    Procedure("NODE_GET_SECURITY_MODEL", 122, Void,
+              _ret("node_get_security_model", ("model", VarArray(Char, REMOTE_SECURITY_MODEL_MAX)),
+                   ("doi", VarArray(Char, REMOTE_SECURITY_DOI_MAX))), _H),
     Procedure("DOMAIN_IS_ACTIVE", 150, _args("domain_is_active", _DOM),
               _ret("domain_is_active", ("active", Int)), _H),
     Procedure("DOMAIN_IS_PERSISTENT", 151, _args("domain_is_persistent", _DOM),
@@ -220,6 +234,10 @@ PROCEDURE_LIST: tuple[Procedure, ...] = (
                    ("memTotal", UHyper), ("memProcessed", UHyper), ("memRemaining", UHyper),
                    ("fileTotal", UHyper), ("fileProcessed", UHyper), ("fileRemaining", UHyper)),
               _L),
+    Procedure("CONNECT_DOMAIN_EVENT_REGISTER_ANY", 167,
+              _args("connect_domain_event_register_any", ("eventID", Int)), Void, _H),
+    Procedure("CONNECT_DOMAIN_EVENT_DEREGISTER_ANY", 168,
+              _args("connect_domain_event_deregister_any", ("eventID", Int)), Void, _H),
     Procedure("DOMAIN_HAS_MANAGED_SAVE_IMAGE", 183,
               _args("domain_has_managed_save_image", _DOM, _FLAGS),
               _ret("domain_has_managed_save_image", ("result", Int)), _L),
@@ -230,6 +248,8 @@ PROCEDURE_LIST: tuple[Procedure, ...] = (
     Procedure("DOMAIN_OPEN_CONSOLE", 201,
               _args("domain_open_console", _DOM, ("dev_name", RemoteString), _FLAGS), Void, _L,
               Kind.STREAM),
+    Procedure("CONNECT_GET_SYSINFO", 203, _args("connect_get_sysinfo", _FLAGS),
+              _ret("connect_get_sysinfo", ("sysinfo", NonnullString)), _H),
     Procedure("DOMAIN_GET_STATE", 212, _args("domain_get_state", _DOM, _FLAGS),
               _ret("domain_get_state", ("state", Int), ("reason", Int)), _H),
     Procedure("DOMAIN_GET_CONTROL_INFO", 229, _args("domain_get_control_info", _DOM, _FLAGS),

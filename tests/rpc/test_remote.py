@@ -82,11 +82,16 @@ PINNED: dict[str, tuple[int, bool]] = {
     "DOMAIN_SUSPEND": (34, False), "DOMAIN_UNDEFINE": (35, True),
     "CONNECT_LIST_DOMAINS": (37, True), "CONNECT_NUM_OF_DOMAINS": (51, True),
     "CONNECT_GET_HOSTNAME": (59, True), "CONNECT_SUPPORTS_FEATURE": (60, True),
-    "AUTH_LIST": (66, True), "CONNECT_GET_URI": (110, True),
+    "AUTH_LIST": (66, True), "AUTH_POLKIT": (70, True), "DOMAIN_EVENT_LIFECYCLE": (107, False),
+    "CONNECT_GET_URI": (110, True), "DOMAIN_GET_SECURITY_LABEL": (121, True),
+    "NODE_GET_SECURITY_MODEL": (122, True),
     "DOMAIN_IS_ACTIVE": (150, True), "DOMAIN_IS_PERSISTENT": (151, True),
     "CONNECT_GET_LIB_VERSION": (157, True), "DOMAIN_GET_JOB_INFO": (163, False),
+    "CONNECT_DOMAIN_EVENT_REGISTER_ANY": (167, True),
+    "CONNECT_DOMAIN_EVENT_DEREGISTER_ANY": (168, True),
     "DOMAIN_HAS_MANAGED_SAVE_IMAGE": (183, False), "DOMAIN_CREATE_WITH_FLAGS": (196, False),
     "DOMAIN_GET_VCPUS_FLAGS": (200, False), "DOMAIN_OPEN_CONSOLE": (201, False),
+    "CONNECT_GET_SYSINFO": (203, True),
     "DOMAIN_GET_STATE": (212, True), "DOMAIN_GET_CONTROL_INFO": (229, True),
     "DOMAIN_UNDEFINE_FLAGS": (231, True), "DOMAIN_DESTROY_FLAGS": (234, True),
     "DOMAIN_RESET": (245, False), "DOMAIN_SHUTDOWN_FLAGS": (258, False),
@@ -114,9 +119,10 @@ def test_procedure_numbers_and_priorities_are_pinned() -> None:
 
 def test_kinds() -> None:
     assert BY_NAME["DOMAIN_OPEN_CONSOLE"].kind is Kind.STREAM
-    assert BY_NAME["DOMAIN_EVENT_CALLBACK_LIFECYCLE"].kind is Kind.MESSAGE
+    events = {"DOMAIN_EVENT_LIFECYCLE", "DOMAIN_EVENT_CALLBACK_LIFECYCLE"}
+    assert {p.name for p in PROCEDURE_LIST if p.kind is Kind.MESSAGE} == events
     assert {p.name for p in PROCEDURE_LIST if p.kind is Kind.CALL} == \
-        set(PINNED) - {"DOMAIN_OPEN_CONSOLE", "DOMAIN_EVENT_CALLBACK_LIFECYCLE"}
+        set(PINNED) - {"DOMAIN_OPEN_CONSOLE"} - events
 
 
 def test_layout_vectors() -> None:
