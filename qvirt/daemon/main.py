@@ -24,6 +24,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from qvirt.daemon.config import DaemonConfig, load_config
 from qvirt.daemon.daemonize import DaemonErr, StartupReport, fork_into_background
@@ -59,6 +60,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="pid file (default: qvirtd.pid in the runtime directory)")
     parser.add_argument("--stdio", action="store_true",
                         help="relay stdin/stdout to the running daemon's socket (for ssh)")
+    parser.add_argument("uri", nargs="?",
+                        help="with --stdio: the URI the client opened, as virt-ssh-helper "
+                             "takes it; a qemu:///session URI means --session")
     return parser
 
 
@@ -66,6 +70,13 @@ def _layout(args: argparse.Namespace) -> Layout:
     if args.root is not None:
         return Layout.under(args.root.resolve())
     return Layout.session() if args.session else Layout.system()
+
+
+def _stdio_session(args: argparse.Namespace) -> bool:
+    """The mode a --stdio relay serves: --session, or the path of the URI ssh passed on."""
+    if args.session:
+        return True
+    return args.uri is not None and urlsplit(args.uri).path.startswith("/session")
 
 
 def _error(text: str) -> int:
@@ -120,10 +131,14 @@ async def _serve(layout: Layout, driver: HypervisorDriver, config: DaemonConfig,
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    layout = _layout(args)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.uri is not None and not args.stdio:
+        parser.error("a URI is taken only with --stdio")
     if args.stdio:
-        return _stdio(layout, args.session)
+        args.session = _stdio_session(args)
+        return _stdio(_layout(args), args.session)
+    layout = _layout(args)
     config_path = args.config.resolve() if args.config else None
     try:
         config = load_config(config_path, layout.config_file)

@@ -1,9 +1,8 @@
 """qemu:///session: the first client finds no per-user daemon and starts one (detached, with
 an idle timeout); clients racing to start it start one between them; later ones reuse it.
 
-Until qvirtd has --session, the daemon started here is ``qvirtd --root R --timeout 5``, put in
-place of transport.SESSION_DAEMON, with XDG_RUNTIME_DIR pointing where that daemon binds its
-sockets (R/run/qvirt is then session_socket_dir())."""
+The daemon started is the production one (``qvirtd --session --timeout 30``); HOME and the XDG
+variables point into the test's directory, so its files and sockets stay there."""
 
 from __future__ import annotations
 
@@ -16,38 +15,36 @@ from pathlib import Path
 import pytest
 
 import qvirt
-from qvirt.client.remote import transport
 from qvirt.util.sockets import SOCK_RW, session_socket_dir
-from tests.daemon.conftest import QVIRTD
 
 EXIT_WAIT = 60.0
 
 
 def daemons_under(root: Path) -> list[int]:
-    """Pids of the qvirtd processes serving ``root``."""
+    """Pids of the session qvirtd processes whose XDG_RUNTIME_DIR lies under ``root``."""
+    marker = f"XDG_RUNTIME_DIR={root}/".encode()
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             argv = (entry / "cmdline").read_bytes().split(b"\0")
+            environ = (entry / "environ").read_bytes().split(b"\0")
         except OSError:
             continue
-        if str(root).encode() in argv and any(a.endswith(b"qvirtd") for a in argv):
+        if (any(a.endswith(b"qvirtd") for a in argv) and b"--session" in argv
+                and any(e.startswith(marker) for e in environ)):
             found.append(int(entry.name))
     return found
-
-
-def test_production_command() -> None:
-    assert transport.SESSION_DAEMON[1:] == ["--session", "--timeout", "30"]
 
 
 def test_session_daemon_started_once_and_reused(tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     root = tmp_path / "r"
+    monkeypatch.setenv("HOME", str(root / "home"))
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(root / "run"))
-    monkeypatch.setattr(transport, "SESSION_DAEMON",
-                        [QVIRTD, "--root", str(root), "--timeout", "5"])
+    for variable in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
+        monkeypatch.delenv(variable, raising=False)
     assert session_socket_dir() == root / "run" / "qvirt"
     try:
         types: list[str] = []

@@ -246,16 +246,19 @@ def test_system_layout_is_libvirts_with_qvirt_names() -> None:
         Path("/etc/pki/libvirt/private/serverkey.pem"))
 
 
-def test_session_mode(tmp_path: Path) -> None:
-    """--session lives in the user's XDG directories; --stdio --session starts that daemon
-    when none runs, and relays a whole client conversation to it, as ssh would carry it."""
+@pytest.mark.parametrize("relay_args", [["--session"], ["qemu:///session"]],
+                         ids=["option", "uri"])
+def test_session_mode(tmp_path: Path, relay_args: list[str]) -> None:
+    """--session lives in the user's XDG directories; --stdio --session (or --stdio with the
+    session URI, as the ssh transport passes it) starts that daemon when none runs, and relays
+    a whole client conversation to it, as ssh would carry it."""
     home = tmp_path / "home"
     env = {**os.environ, "HOME": str(home), "XDG_RUNTIME_DIR": str(tmp_path / "xdg-run"),
            "XDG_CONFIG_HOME": str(home / "config"), "XDG_CACHE_HOME": str(home / "cache")}
     calls = [call_frame(BY_NAME["AUTH_LIST"], 1, None),
              call_frame(BY_NAME["CONNECT_OPEN"], 2, {"name": "qemu:///session", "flags": 0}),
              call_frame(BY_NAME["CONNECT_GET_URI"], 3, None)]
-    relay = subprocess.run([QVIRTD, "--stdio", "--session"], env=env, input=b"".join(calls),
+    relay = subprocess.run([QVIRTD, "--stdio", *relay_args], env=env, input=b"".join(calls),
                            capture_output=True, timeout=WAIT, check=False)
     run = tmp_path / "xdg-run" / "qvirt"
     pid = int((run / "qvirtd.pid").read_text())
