@@ -35,6 +35,7 @@ from qvirt.rpc.packet import (
     encode_message,
 )
 from qvirt.rpc.xdr import (
+    Char,
     CharVector,
     Enum,
     FixedOpaque,
@@ -59,6 +60,10 @@ REMOTE_DOMAIN_LIST_MAX = 16384
 REMOTE_AUTH_TYPE_LIST_MAX = 20
 VIR_UUID_BUFLEN = 16
 NODE_MODEL_LEN = 32
+# VIR_SECURITY_{LABEL,MODEL,DOI}_BUFLEN: each C buffer's size, its NUL included.
+REMOTE_SECURITY_LABEL_MAX = 4097
+REMOTE_SECURITY_MODEL_MAX = 257
+REMOTE_SECURITY_DOI_MAX = 257
 
 NonnullString = String(REMOTE_STRING_MAX)
 RemoteString = Optional(NonnullString)
@@ -205,8 +210,15 @@ PROCEDURE_LIST: tuple[Procedure, ...] = (
     Procedure("AUTH_LIST", 66, Void,
               _ret("auth_list", ("types", VarArray(Enum(AuthType), REMOTE_AUTH_TYPE_LIST_MAX))),
               _H),
+    Procedure("DOMAIN_EVENT_LIFECYCLE", 107, _DomainLifecycle, Void, _L, Kind.MESSAGE),
     Procedure("CONNECT_GET_URI", 110, Void, _ret("connect_get_uri", ("uri", NonnullString)),
               _H),
+    Procedure("DOMAIN_GET_SECURITY_LABEL", 121, _args("domain_get_security_label", _DOM),
+              _ret("domain_get_security_label",
+                   ("label", VarArray(Char, REMOTE_SECURITY_LABEL_MAX)), ("enforcing", Int)), _H),
+    Procedure("NODE_GET_SECURITY_MODEL", 122, Void,
+              _ret("node_get_security_model", ("model", VarArray(Char, REMOTE_SECURITY_MODEL_MAX)),
+                   ("doi", VarArray(Char, REMOTE_SECURITY_DOI_MAX))), _H),
     Procedure("DOMAIN_IS_ACTIVE", 150, _args("domain_is_active", _DOM),
               _ret("domain_is_active", ("active", Int)), _H),
     Procedure("DOMAIN_IS_PERSISTENT", 151, _args("domain_is_persistent", _DOM),
@@ -220,6 +232,10 @@ PROCEDURE_LIST: tuple[Procedure, ...] = (
                    ("memTotal", UHyper), ("memProcessed", UHyper), ("memRemaining", UHyper),
                    ("fileTotal", UHyper), ("fileProcessed", UHyper), ("fileRemaining", UHyper)),
               _L),
+    Procedure("CONNECT_DOMAIN_EVENT_REGISTER_ANY", 167,
+              _args("connect_domain_event_register_any", ("eventID", Int)), Void, _H),
+    Procedure("CONNECT_DOMAIN_EVENT_DEREGISTER_ANY", 168,
+              _args("connect_domain_event_deregister_any", ("eventID", Int)), Void, _H),
     Procedure("DOMAIN_HAS_MANAGED_SAVE_IMAGE", 183,
               _args("domain_has_managed_save_image", _DOM, _FLAGS),
               _ret("domain_has_managed_save_image", ("result", Int)), _L),
@@ -268,6 +284,8 @@ PROCEDURE_LIST: tuple[Procedure, ...] = (
     Procedure("DOMAIN_DEFINE_XML_FLAGS", 350,
               _args("domain_define_xml_flags", ("xml", NonnullString), _FLAGS),
               _ret("domain_define_xml_flags", _DOM), _H),
+    Procedure("CONNECT_REGISTER_CLOSE_CALLBACK", 360, Void, Void, _L),
+    Procedure("CONNECT_UNREGISTER_CLOSE_CALLBACK", 361, Void, Void, _L),
 )
 
 PROCEDURES: dict[int, Procedure] = {proc.number: proc for proc in PROCEDURE_LIST}
@@ -341,7 +359,8 @@ def decode_call(message: Message) -> tuple[Procedure, Any]:
 
 
 def event_frame(procedure: Procedure, msg: Any) -> bytes:
-    """The whole MESSAGE frame for an event the server sends unasked (serial 0, status OK)."""
+    """The whole MESSAGE frame for an event the server sends unasked: status OK and serial 1,
+    as remoteDispatchObjectEventSend numbers every event."""
     header = Header(REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION, procedure.number,
-                    MessageType.MESSAGE, 0, Status.OK)
+                    MessageType.MESSAGE, 1, Status.OK)
     return encode_message(header, pack(procedure.args, msg))

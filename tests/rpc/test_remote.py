@@ -82,9 +82,13 @@ PINNED: dict[str, tuple[int, bool]] = {
     "DOMAIN_SUSPEND": (34, False), "DOMAIN_UNDEFINE": (35, True),
     "CONNECT_LIST_DOMAINS": (37, True), "CONNECT_NUM_OF_DOMAINS": (51, True),
     "CONNECT_GET_HOSTNAME": (59, True), "CONNECT_SUPPORTS_FEATURE": (60, True),
-    "AUTH_LIST": (66, True), "CONNECT_GET_URI": (110, True),
+    "AUTH_LIST": (66, True), "DOMAIN_EVENT_LIFECYCLE": (107, False),
+    "CONNECT_GET_URI": (110, True), "DOMAIN_GET_SECURITY_LABEL": (121, True),
+    "NODE_GET_SECURITY_MODEL": (122, True),
     "DOMAIN_IS_ACTIVE": (150, True), "DOMAIN_IS_PERSISTENT": (151, True),
     "CONNECT_GET_LIB_VERSION": (157, True), "DOMAIN_GET_JOB_INFO": (163, False),
+    "CONNECT_DOMAIN_EVENT_REGISTER_ANY": (167, True),
+    "CONNECT_DOMAIN_EVENT_DEREGISTER_ANY": (168, True),
     "DOMAIN_HAS_MANAGED_SAVE_IMAGE": (183, False), "DOMAIN_CREATE_WITH_FLAGS": (196, False),
     "DOMAIN_GET_VCPUS_FLAGS": (200, False), "DOMAIN_OPEN_CONSOLE": (201, False),
     "DOMAIN_GET_STATE": (212, True), "DOMAIN_GET_CONTROL_INFO": (229, True),
@@ -95,6 +99,8 @@ PINNED: dict[str, tuple[int, bool]] = {
     "CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY": (317, True),
     "DOMAIN_EVENT_CALLBACK_LIFECYCLE": (318, False),
     "CONNECT_GET_DOMAIN_CAPABILITIES": (342, False), "DOMAIN_DEFINE_XML_FLAGS": (350, True),
+    "CONNECT_REGISTER_CLOSE_CALLBACK": (360, False),
+    "CONNECT_UNREGISTER_CLOSE_CALLBACK": (361, False),
 }
 
 # No timing assertions: the suite shares loaded hosts under pytest-xdist.
@@ -112,11 +118,14 @@ def test_procedure_numbers_and_priorities_are_pinned() -> None:
     assert len(PROCEDURES) == len(BY_NAME) == len(PROCEDURE_LIST)
 
 
+MESSAGES = {"DOMAIN_EVENT_LIFECYCLE", "DOMAIN_EVENT_CALLBACK_LIFECYCLE"}
+
+
 def test_kinds() -> None:
     assert BY_NAME["DOMAIN_OPEN_CONSOLE"].kind is Kind.STREAM
-    assert BY_NAME["DOMAIN_EVENT_CALLBACK_LIFECYCLE"].kind is Kind.MESSAGE
+    assert {p.name for p in PROCEDURE_LIST if p.kind is Kind.MESSAGE} == MESSAGES
     assert {p.name for p in PROCEDURE_LIST if p.kind is Kind.CALL} == \
-        set(PINNED) - {"DOMAIN_OPEN_CONSOLE", "DOMAIN_EVENT_CALLBACK_LIFECYCLE"}
+        set(PINNED) - {"DOMAIN_OPEN_CONSOLE"} - MESSAGES
 
 
 def test_layout_vectors() -> None:
@@ -134,6 +143,11 @@ def test_layout_vectors() -> None:
     wire = pack(BY_NAME["NODE_GET_INFO"].ret, node)
     assert len(wire) == 32 * 4 + 8 + 6 * 4
     assert wire[:8] == b"\0\0\0x\0\0\0\x38"
+    # remote_node_get_security_model_ret: char model<> is a count, then 4 bytes per char.
+    model = {"model": list(b"none\0"), "doi": list(b"0\0")}
+    assert pack(BY_NAME["NODE_GET_SECURITY_MODEL"].ret, model) == bytes.fromhex(
+        "00000005 0000006e 0000006f 0000006e 00000065 00000000"
+        "00000002 00000030 00000000")
     # remote_connect_open_args: a NULL name is one zero word.
     assert pack(BY_NAME["CONNECT_OPEN"].args, {"name": None, "flags": 1}) == \
         b"\0\0\0\0\0\0\0\x01"
@@ -235,6 +249,6 @@ def test_event_frame() -> None:
     msg = {"callbackID": 1, "msg": {"dom": {"name": "a", "uuid": bytes(16), "id": 2},
                                     "event": 5, "detail": 1}}
     message = decode_message(event_frame(lifecycle, msg))
-    assert message.header == Header(REMOTE_PROGRAM, 1, 318, MessageType.MESSAGE, 0, Status.OK)
+    assert message.header == Header(REMOTE_PROGRAM, 1, 318, MessageType.MESSAGE, 1, Status.OK)
     assert message.payload == (b"\0\0\0\x01" + b"\0\0\0\x01a\0\0\0" + bytes(16)
                                + b"\0\0\0\x02\0\0\0\x05\0\0\0\x01")
