@@ -3,9 +3,11 @@ API's single call path (qvirt.client.entry.call) on the daemon's driver.
 
 Every client of one qvirtd shares one driver (the QEMU driver holds an exclusive lock on its
 root), so a client is a ``Session``: the shared driver, whether the client came in on the
-read-only socket, and the URI it asked for. The read-only filter is entry.call's own, so the
-refusal text is libvirt's ("read only access prevents virDomainDefineXMLFlags"), named after the
-API the procedure stands for, as libvirtd's libvirt.c check names it.
+read-only socket, the URI it asked for, and its event registrations. The read-only filter is
+entry.call's own, so the refusal text is libvirt's ("read only access prevents
+virDomainDefineXMLFlags"), named after the API the procedure stands for, as libvirtd's
+libvirt.c check names it. A stream-opening procedure's handler returns the device the
+connection then relays (daemon/streams.py).
 """
 
 from __future__ import annotations
@@ -59,9 +61,7 @@ class Session:
     # Auth "none" still takes an AUTH_LIST call to complete, as under libvirtd.
     authenticated: bool = False
     opened: bool = False
-    # The QEMU driver never closes under a client, so a registered close callback is only
-    # remembered; CONNECT_CLOSE ends the connection once its reply is out.
-    close_callback: bool = False
+    # CONNECT_CLOSE ends the connection once its reply is out.
     closed: bool = False
     events: ClientEvents = field(init=False)
 
@@ -145,14 +145,12 @@ def _supports_feature(s: Session, args: Any) -> dict[str, Any]:
 
 def _connect_close(s: Session, args: Any) -> None:
     s.events.clear()
-    s.close_callback = False
     s.closed = True
 
 
-def _set_close_callback(registered: bool) -> Handler:
-    def handler(s: Session, args: Any) -> None:
-        s.close_callback = registered
-    return handler
+def _close_callback(s: Session, args: Any) -> None:
+    """(Un)registering a close callback: the QEMU driver never closes under its clients, so
+    there is nothing to relay, and libvirt's own call succeeds without a driver method."""
 
 
 def _event_register(s: Session, args: Any) -> dict[str, Any]:
@@ -298,8 +296,8 @@ HANDLERS: dict[str, Handler] = {
         lambda s, a: s.events.deregister(a["callbackID"]),
     "CONNECT_DOMAIN_EVENT_REGISTER_ANY": _event_register_legacy,
     "CONNECT_DOMAIN_EVENT_DEREGISTER_ANY": lambda s, a: s.events.deregister_legacy(a["eventID"]),
-    "CONNECT_REGISTER_CLOSE_CALLBACK": _set_close_callback(True),
-    "CONNECT_UNREGISTER_CLOSE_CALLBACK": _set_close_callback(False),
+    "CONNECT_REGISTER_CLOSE_CALLBACK": _close_callback,
+    "CONNECT_UNREGISTER_CLOSE_CALLBACK": _close_callback,
 }
 
 

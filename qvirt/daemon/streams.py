@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import logging
 from collections.abc import Callable
 
@@ -98,12 +97,9 @@ class StreamRelay:
         except BlockingIOError:
             return
         except OSError as err:
-            # A pty whose other side is gone reads EIO: that is its end of data.
-            if err.errno != errno.EIO:
-                log.warning("stream device failed: %s", err)
-                self._fail()
-                return
-            data = b""
+            log.warning("stream device failed: %s", err)
+            self._fail()
+            return
         self._stop_reading()
         self._writer.write(data_frame(self.call, data))
         if data:
