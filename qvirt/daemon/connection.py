@@ -2,8 +2,15 @@
 
 Each accepted client reads frames through a FrameParser: keepalive PINGs are answered at once
 from the reader; CALLs go to a per-client queue whose worker runs each one in the shared thread
-pool, so a client's calls are answered in order while many clients are served at once. A frame
-the parser refuses closes that client only, as libvirt's does.
+pool, so a client's calls are answered in order while many clients are served at once; STREAM
+messages go to the stream their call opened. A frame the parser refuses closes that client
+only, as libvirt's does.
+
+Three things write to the client: the worker's replies, the streams' frames (both on the
+loop), and events, which drivers report from their own threads and which reach the loop
+through ``push``. When the client goes, its streams close and its event registrations are
+dropped; CONNECT_CLOSE drops them too, and the daemon then closes the connection once the
+reply is out (virNetServerClientDelayedClose).
 """
 
 from __future__ import annotations
@@ -16,30 +23,54 @@ from concurrent.futures import Executor
 
 from qvirt.daemon import dispatch
 from qvirt.daemon.dispatch import Session
-from qvirt.drivers.base import HypervisorDriver
+from qvirt.daemon.streams import StreamRelay
+from qvirt.drivers.base import DeviceStream, HypervisorDriver
 from qvirt.errors import InternalError, QvirtError
 from qvirt.rpc import keepalive
 from qvirt.rpc.errors import FrameError, RPCError
-from qvirt.rpc.packet import REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION, FrameParser, Message
-from qvirt.rpc.remote import error_frame, reply_frame
+from qvirt.rpc.packet import (
+    REMOTE_PROGRAM,
+    REMOTE_PROTOCOL_VERSION,
+    FrameParser,
+    Header,
+    Message,
+    MessageType,
+)
+from qvirt.rpc.remote import Kind, error_frame, reply_frame
 
 log = logging.getLogger("qvirt.daemon")
 
+_STREAM_TYPES = (MessageType.STREAM, MessageType.STREAM_HOLE)
+
 
 class Client:
-    """One connection: its session, its writer, and the queue of calls waiting their turn."""
+    """One connection: its session, its writer, the queue of calls waiting their turn, and
+    the streams its calls opened."""
 
     def __init__(self, driver: HypervisorDriver, pool: Executor, reader: asyncio.StreamReader,
                  writer: asyncio.StreamWriter, read_only: bool,
                  watch: Callable[[Message], None] | None = None, max_requests: int = 5) -> None:
         self.pool = pool
         self.reader, self.writer = reader, writer
-        self.session = Session(driver, read_only)
+        self.loop = asyncio.get_running_loop()
+        self.session = Session(driver, read_only, self.push)
         self.calls: asyncio.Queue[Message | None] = asyncio.Queue()
         # The listener's hooks (server.py): watch sees every message (the keepalive timer);
         # reading stops while max_requests calls await their replies (max_client_requests).
         self.watch = watch
         self.slots = asyncio.Semaphore(max_requests)
+        self.streams: dict[tuple[int, int], StreamRelay] = {}
+        self.gone = False
+
+    def push(self, frame: bytes) -> None:
+        """Send ``frame`` from any thread (drivers report events from their own)."""
+        if not self.gone:
+            with contextlib.suppress(RuntimeError):  # the loop has already stopped
+                self.loop.call_soon_threadsafe(self._send, frame)
+
+    def _send(self, frame: bytes) -> None:
+        if not self.gone and not self.writer.is_closing():
+            self.writer.write(frame)
 
     async def serve(self) -> None:
         worker = asyncio.create_task(self._work())
@@ -48,13 +79,19 @@ class Client:
             while data := await self.reader.read(65536):
                 for message in parser.feed(data):
                     await self._route(message)
+                for relay in list(self.streams.values()):
+                    await relay.room()
         except FrameError as err:
             log.warning("dropping client: %s", err)
         except ConnectionError:
             pass
         finally:
+            self.gone = True
             await self.calls.put(None)
             await worker
+            for relay in list(self.streams.values()):
+                relay.close()
+            await self.loop.run_in_executor(self.pool, self.session.events.clear)
             self.writer.close()
             with contextlib.suppress(ConnectionError):
                 await self.writer.wait_closed()
@@ -74,6 +111,12 @@ class Client:
                 self.writer.write(error_frame(header, RPCError(
                     f"Cannot find program {header.prog} version {header.vers}")))
             return
+        if header.type in _STREAM_TYPES:
+            # Data for a stream already closed is dropped, as libvirtd drops it.
+            relay = self.streams.get((header.proc, header.serial))
+            if relay is not None:
+                relay.incoming(message)
+            return
         if not dispatch.is_call(header):
             log.warning("ignoring message of type %d from client", header.type)
             return
@@ -81,13 +124,15 @@ class Client:
         self.calls.put_nowait(message)
 
     async def _work(self) -> None:
-        loop = asyncio.get_running_loop()
         while (message := await self.calls.get()) is not None:
             header = message.header
+            device: DeviceStream | None = None
             try:
                 procedure, args = dispatch.prepare(self.session, message)
-                ret = await loop.run_in_executor(self.pool, dispatch.run,
-                                                 self.session, procedure, args)
+                ret = await self.loop.run_in_executor(self.pool, dispatch.run,
+                                                      self.session, procedure, args)
+                if procedure.kind is Kind.STREAM:
+                    device, ret = ret, None
                 frame = reply_frame(header, procedure, ret)
             except QvirtError as err:
                 frame = error_frame(header, err)
@@ -96,5 +141,21 @@ class Client:
                 frame = error_frame(header, InternalError(f"unexpected failure: {err}"))
             self.writer.write(frame)
             self.slots.release()
+            if device is not None:
+                self._open_stream(header, device)
+            if self.session.closed:
+                self.writer.close()
             with contextlib.suppress(ConnectionError):
                 await self.writer.drain()
+
+    def _open_stream(self, call: Header, device: DeviceStream) -> None:
+        """Relay ``device`` on the stream ``call`` opened, its REPLY already written."""
+        if self.gone or self.writer.is_closing():
+            device.close()
+            return
+        relay = StreamRelay(call, device, self.writer, self._forget)
+        self.streams[relay.key] = relay
+        relay.start()
+
+    def _forget(self, relay: StreamRelay) -> None:
+        self.streams.pop(relay.key, None)

@@ -3,21 +3,25 @@ API's single call path (qvirt.client.entry.call) on the daemon's driver.
 
 Every client of one qvirtd shares one driver (the QEMU driver holds an exclusive lock on its
 root), so a client is a ``Session``: the shared driver, whether the client came in on the
-read-only socket, and the URI it asked for. The read-only filter is entry.call's own, so the
-refusal text is libvirt's ("read only access prevents virDomainDefineXMLFlags"), named after the
-API the procedure stands for, as libvirtd's libvirt.c check names it.
+read-only socket, the URI it asked for, and its event registrations. The read-only filter is
+entry.call's own, so the refusal text is libvirt's ("read only access prevents
+virDomainDefineXMLFlags"), named after the API the procedure stands for, as libvirtd's
+libvirt.c check names it. A stream-opening procedure's handler returns the device the
+connection then relays (daemon/streams.py).
 """
 
 from __future__ import annotations
 
 import uuid as uuidlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from qvirt import constants as C
 from qvirt.client import entry
 from qvirt.client.api import LIB_VERSION
+from qvirt.daemon.events import ClientEvents, Push
+from qvirt.daemon.wire import to_chars, to_ref, to_wire
 from qvirt.drivers.base import DomainRef, HypervisorDriver
 from qvirt.errors import ErrorDomain, InternalError, QvirtError
 from qvirt.rpc.errors import RPCError
@@ -30,8 +34,15 @@ from qvirt.rpc.remote import (
     decode_call,
 )
 
-# remote_protocol.x / driver.h feature numbers virsh and libvirt-python ask about.
+# driver.h's feature numbers virsh and libvirt-python ask about.
 FEATURE_PROGRAM_KEEPALIVE = 10
+FEATURE_REMOTE_EVENT_CALLBACK = 14
+FEATURE_REMOTE_CLOSE_CALLBACK = 15
+# The features of the protocol itself that qvirtd serves: keepalive, events by callback id
+# (procedures 316-318) and close callbacks (360, 361). Every other feature is a driver's
+# (migration and the like) and none of those exists yet.
+SERVED_FEATURES = frozenset({FEATURE_PROGRAM_KEEPALIVE, FEATURE_REMOTE_EVENT_CALLBACK,
+                             FEATURE_REMOTE_CLOSE_CALLBACK})
 
 # libvirtd opens the URI the client named; qvirtd always serves its own root and reports the
 # name the client gave, or this one for a NULL name (what libvirtd's probe picks as root).
@@ -40,14 +51,22 @@ DEFAULT_URI = "qemu:///system"
 
 @dataclass
 class Session:
-    """One client's view of the daemon: the shared driver once CONNECT_OPEN has run."""
+    """One client's view of the daemon: the shared driver once CONNECT_OPEN has run, and
+    what the client registered on it."""
 
     driver: HypervisorDriver
     read_only: bool
+    push: Push                         # a frame to this client, from any thread
     uri: str | None = None
     # Auth "none" still takes an AUTH_LIST call to complete, as under libvirtd.
     authenticated: bool = False
     opened: bool = False
+    # CONNECT_CLOSE ends the connection once its reply is out.
+    closed: bool = False
+    events: ClientEvents = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.events = ClientEvents(self.api, self.push)
 
     def api(self, name: str, *args: Any) -> Any:
         """The public API's call path; errors stay in the daemon's reply, not a handler."""
@@ -57,18 +76,8 @@ class Session:
 Handler = Callable[[Session, Any], Any]
 
 
-def _to_ref(dom: dict[str, Any]) -> DomainRef:
-    """remote_nonnull_domain -> DomainRef: the driver finds the domain by its uuid, as
-    libvirtd's get_nonnull_domain hands the driver a bare (name, uuid) handle."""
-    return DomainRef(dom["name"], str(uuidlib.UUID(bytes=dom["uuid"])), dom["id"])
-
-
-def _wire(ref: DomainRef) -> dict[str, Any]:
-    return {"name": ref.name, "uuid": uuidlib.UUID(ref.uuid).bytes, "id": ref.id}
-
-
 def _dom_ret(ref: DomainRef) -> dict[str, Any]:
-    return {"dom": _wire(ref)}
+    return {"dom": to_wire(ref)}
 
 
 def _check_max(value: int, what: str) -> None:
@@ -79,7 +88,7 @@ def _check_max(value: int, what: str) -> None:
 
 def _list_all(s: Session, args: Any) -> dict[str, Any]:
     refs: list[DomainRef] = s.api("virConnectListAllDomains", args["flags"])
-    wanted = [_wire(r) for r in refs] if args["need_results"] else []
+    wanted = [to_wire(r) for r in refs] if args["need_results"] else []
     return {"domains": wanted, "ret": len(refs)}
 
 
@@ -109,13 +118,13 @@ def _node_info(s: Session, args: Any) -> dict[str, Any]:
 
 
 def _dom_info(s: Session, args: Any) -> dict[str, Any]:
-    i = s.api("virDomainGetInfo", _to_ref(args["dom"]))
+    i = s.api("virDomainGetInfo", to_ref(args["dom"]))
     return {"state": i.state, "maxMem": i.max_mem, "memory": i.memory,
             "nrVirtCpu": i.nr_virt_cpu, "cpuTime": i.cpu_time}
 
 
 def _dom_state(s: Session, args: Any) -> dict[str, Any]:
-    state, reason = s.api("virDomainGetState", _to_ref(args["dom"]), args["flags"])
+    state, reason = s.api("virDomainGetState", to_ref(args["dom"]), args["flags"])
     return {"state": state, "reason": reason}
 
 
@@ -131,22 +140,55 @@ def _auth_list(s: Session, args: Any) -> dict[str, Any]:
 
 
 def _supports_feature(s: Session, args: Any) -> dict[str, Any]:
-    """Keepalive is the daemon's own; the close- and event-callback features are answered
-    no until their procedures exist, so clients fall back rather than call them."""
-    return {"supported": int(args["feature"] == FEATURE_PROGRAM_KEEPALIVE)}
+    return {"supported": int(args["feature"] in SERVED_FEATURES)}
+
+
+def _connect_close(s: Session, args: Any) -> None:
+    s.events.clear()
+    s.closed = True
+
+
+def _close_callback(s: Session, args: Any) -> None:
+    """(Un)registering a close callback: the QEMU driver never closes under its clients, so
+    there is nothing to relay, and libvirt's own call succeeds without a driver method."""
+
+
+def _event_register(s: Session, args: Any) -> dict[str, Any]:
+    dom = to_ref(args["dom"]) if args["dom"] is not None else None
+    return {"callbackID": s.events.register(args["eventID"], dom, legacy=False)}
+
+
+def _event_register_legacy(s: Session, args: Any) -> None:
+    s.events.register(args["eventID"], None, legacy=True)
+
+
+def _node_security_model(s: Session, args: Any) -> dict[str, Any]:
+    model, doi = s.api("virNodeGetSecurityModel")
+    return {"model": to_chars(model), "doi": to_chars(doi)}
+
+
+def _security_label(s: Session, args: Any) -> dict[str, Any]:
+    label, enforcing = s.api("virDomainGetSecurityLabel", to_ref(args["dom"]))
+    return {"label": to_chars(label), "enforcing": int(enforcing)}
+
+
+def _open_console(s: Session, args: Any) -> Any:
+    """A stream-opening call: the handler returns the device, which the connection relays
+    once the (void) reply is out."""
+    return s.api("virDomainOpenConsole", to_ref(args["dom"]), args["dev_name"], args["flags"])
 
 
 def _dom_void(api: str, *names: str) -> Handler:
     """A domain procedure whose reply is void: the API with the domain and ``names`` args."""
     def handler(s: Session, args: Any) -> None:
-        s.api(api, _to_ref(args["dom"]), *(args[n] for n in names))
+        s.api(api, to_ref(args["dom"]), *(args[n] for n in names))
     return handler
 
 
 def _dom_value(api: str, key: str, *names: str, convert: Callable[[Any], Any] = int) -> Handler:
     """A domain procedure replying one value under ``key``."""
     def handler(s: Session, args: Any) -> dict[str, Any]:
-        return {key: convert(s.api(api, _to_ref(args["dom"]), *(args[n] for n in names)))}
+        return {key: convert(s.api(api, to_ref(args["dom"]), *(args[n] for n in names)))}
     return handler
 
 
@@ -158,7 +200,7 @@ def _conn_value(api: str, key: str, *names: str) -> Handler:
 
 def _returns_dom(api: str, *names: str, dom: bool = False) -> Handler:
     def handler(s: Session, args: Any) -> dict[str, Any]:
-        first = (_to_ref(args["dom"]),) if dom else ()
+        first = (to_ref(args["dom"]),) if dom else ()
         return _dom_ret(s.api(api, *first, *(args[n] for n in names)))
     return handler
 
@@ -172,23 +214,23 @@ def _create_xml(s: Session, args: Any) -> dict[str, Any]:
 
 
 def _create(s: Session, args: Any) -> None:
-    s.api("virDomainCreate", _to_ref(args["dom"]), 0)
+    s.api("virDomainCreate", to_ref(args["dom"]), 0)
 
 
 def _undefine(s: Session, args: Any) -> None:
-    s.api("virDomainUndefine", _to_ref(args["dom"]), 0)
+    s.api("virDomainUndefine", to_ref(args["dom"]), 0)
 
 
 def _destroy(s: Session, args: Any) -> None:
-    s.api("virDomainDestroy", _to_ref(args["dom"]), 0)
+    s.api("virDomainDestroy", to_ref(args["dom"]), 0)
 
 
 def _shutdown(s: Session, args: Any) -> None:
-    s.api("virDomainShutdown", _to_ref(args["dom"]), 0)
+    s.api("virDomainShutdown", to_ref(args["dom"]), 0)
 
 
 def _set_autostart(s: Session, args: Any) -> None:
-    s.api("virDomainSetAutostart", _to_ref(args["dom"]), bool(args["autostart"]))
+    s.api("virDomainSetAutostart", to_ref(args["dom"]), bool(args["autostart"]))
 
 
 def _lookup_uuid(s: Session, args: Any) -> dict[str, Any]:
@@ -200,7 +242,7 @@ BEFORE_OPEN = frozenset({"AUTH_LIST", "CONNECT_OPEN", "CONNECT_CLOSE"})
 
 HANDLERS: dict[str, Handler] = {
     "CONNECT_OPEN": _connect_open,
-    "CONNECT_CLOSE": lambda s, a: None,
+    "CONNECT_CLOSE": _connect_close,
     "AUTH_LIST": _auth_list,
     "CONNECT_SUPPORTS_FEATURE": _supports_feature,
     "CONNECT_GET_TYPE": _conn_value("virConnectGetType", "type"),
@@ -246,6 +288,16 @@ HANDLERS: dict[str, Handler] = {
     "DOMAIN_GET_OS_TYPE": _dom_value("virDomainGetOSType", "type", convert=str),
     "DOMAIN_GET_MAX_MEMORY": _dom_value("virDomainGetMaxMemory", "memory"),
     "DOMAIN_GET_VCPUS_FLAGS": _dom_value("virDomainGetVcpusFlags", "num", "flags"),
+    "NODE_GET_SECURITY_MODEL": _node_security_model,
+    "DOMAIN_GET_SECURITY_LABEL": _security_label,
+    "DOMAIN_OPEN_CONSOLE": _open_console,
+    "CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY": _event_register,
+    "CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY":
+        lambda s, a: s.events.deregister(a["callbackID"]),
+    "CONNECT_DOMAIN_EVENT_REGISTER_ANY": _event_register_legacy,
+    "CONNECT_DOMAIN_EVENT_DEREGISTER_ANY": lambda s, a: s.events.deregister_legacy(a["eventID"]),
+    "CONNECT_REGISTER_CLOSE_CALLBACK": _close_callback,
+    "CONNECT_UNREGISTER_CLOSE_CALLBACK": _close_callback,
 }
 
 

@@ -5,6 +5,10 @@ Objects cross the interface as references, not live objects: a ``DomainRef`` car
 libvirt's remote_nonnull_domain carries (name, uuid, id), so the same calls serve the
 in-process drivers, the daemon's dispatch and the remote driver alike. Documents cross as XML
 text, as they do in libvirt's API.
+
+What not every driver offers (consoles, security labels, managed save) is a Protocol of its
+own, outside HypervisorDriver: the public API's entry.call answers NoSupport for a driver that
+lacks the method, as libvirt does for a NULL driver entry.
 """
 
 from __future__ import annotations
@@ -99,3 +103,38 @@ class DomainDriver(Protocol):
 
 class HypervisorDriver(ConnectDriver, DomainDriver, Protocol):
     """A connection's hypervisor side: what qemu:///, test:/// and the remote driver offer."""
+
+
+class DeviceStream(Protocol):
+    """A character device a driver opened for one client (a domain's console pty), which the
+    daemon relays as a stream: a non-blocking descriptor its loop waits on.
+
+    The driver may take the device back while the client holds it (another client forced the
+    console open): it then calls the handler given to ``on_revoke``, from any thread, and the
+    holder is expected to close the stream."""
+
+    def fileno(self) -> int: ...
+    def read(self, size: int) -> bytes: ...     # b"" at the device's end; BlockingIOError if idle
+    def write(self, data: bytes) -> int: ...    # bytes taken; BlockingIOError if full
+    def close(self) -> None: ...                # releases the device; idempotent
+    def on_revoke(self, handler: Callable[[], None]) -> None: ...
+
+
+class ConsoleDriver(Protocol):
+    """virDomainOpenConsole: ``dev_name`` is a device alias ("serial0", "console0"), None for
+    the domain's first console; flags VIR_DOMAIN_CONSOLE_FORCE and _SAFE."""
+
+    def domain_open_console(self, dom: DomainRef, dev_name: str | None,
+                            flags: int = 0) -> DeviceStream: ...
+
+
+class SecurityDriver(Protocol):
+    """The host's primary security model (model, DOI) and a domain's process label (label,
+    enforcing); empty strings where no model or label applies."""
+
+    def node_get_security_model(self) -> tuple[str, str]: ...
+    def domain_get_security_label(self, dom: DomainRef) -> tuple[str, bool]: ...
+
+
+class ManagedSaveDriver(Protocol):
+    def domain_has_managed_save_image(self, dom: DomainRef, flags: int = 0) -> bool: ...

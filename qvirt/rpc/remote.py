@@ -60,10 +60,10 @@ REMOTE_DOMAIN_LIST_MAX = 16384
 REMOTE_AUTH_TYPE_LIST_MAX = 20
 VIR_UUID_BUFLEN = 16
 NODE_MODEL_LEN = 32
-# char arrays of the security procedures, their C string's NUL included (VIR_SECURITY_*_BUFLEN).
-REMOTE_SECURITY_MODEL_MAX = 256 + 1
-REMOTE_SECURITY_DOI_MAX = 256 + 1
-REMOTE_SECURITY_LABEL_MAX = 4096 + 1
+# VIR_SECURITY_{LABEL,MODEL,DOI}_BUFLEN: each C buffer's size, its NUL included.
+REMOTE_SECURITY_LABEL_MAX = 4097
+REMOTE_SECURITY_MODEL_MAX = 257
+REMOTE_SECURITY_DOI_MAX = 257
 
 NonnullString = String(REMOTE_STRING_MAX)
 RemoteString = Optional(NonnullString)
@@ -216,8 +216,7 @@ PROCEDURE_LIST: tuple[Procedure, ...] = (
               _H),
     Procedure("DOMAIN_GET_SECURITY_LABEL", 121, _args("domain_get_security_label", _DOM),
               _ret("domain_get_security_label",
-                   ("label", VarArray(Char, REMOTE_SECURITY_LABEL_MAX)), ("enforcing", Int)),
-              _H),
+                   ("label", VarArray(Char, REMOTE_SECURITY_LABEL_MAX)), ("enforcing", Int)), _H),
     Procedure("NODE_GET_SECURITY_MODEL", 122, Void,
               _ret("node_get_security_model", ("model", VarArray(Char, REMOTE_SECURITY_MODEL_MAX)),
                    ("doi", VarArray(Char, REMOTE_SECURITY_DOI_MAX))), _H),
@@ -288,6 +287,8 @@ PROCEDURE_LIST: tuple[Procedure, ...] = (
     Procedure("DOMAIN_DEFINE_XML_FLAGS", 350,
               _args("domain_define_xml_flags", ("xml", NonnullString), _FLAGS),
               _ret("domain_define_xml_flags", _DOM), _H),
+    Procedure("CONNECT_REGISTER_CLOSE_CALLBACK", 360, Void, Void, _L),
+    Procedure("CONNECT_UNREGISTER_CLOSE_CALLBACK", 361, Void, Void, _L),
 )
 
 PROCEDURES: dict[int, Procedure] = {proc.number: proc for proc in PROCEDURE_LIST}
@@ -361,7 +362,8 @@ def decode_call(message: Message) -> tuple[Procedure, Any]:
 
 
 def event_frame(procedure: Procedure, msg: Any) -> bytes:
-    """The whole MESSAGE frame for an event the server sends unasked (serial 0, status OK)."""
+    """The whole MESSAGE frame for an event the server sends unasked: status OK and serial 1,
+    as remoteDispatchObjectEventSend numbers every event."""
     header = Header(REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION, procedure.number,
-                    MessageType.MESSAGE, 0, Status.OK)
+                    MessageType.MESSAGE, 1, Status.OK)
     return encode_message(header, pack(procedure.args, msg))

@@ -1,8 +1,10 @@
 """Stream packets (virnetprotocol.x, virnetclientstream.c): the frames that follow the REPLY of
 a stream-opening CALL such as DOMAIN_OPEN_CONSOLE, on the same program, procedure and serial.
 
-Raw data travels unpadded with status CONTINUE; status OK with no payload ends the stream;
-status ERROR carries a remote_error; a STREAM_HOLE message carries a virNetStreamHole.
+Raw data travels unpadded with status CONTINUE, and an empty CONTINUE is the sender's end of
+data (EOF); status OK with no payload is the finish handshake (the client's finish, and the
+server's confirmation of a finish or an abort); status ERROR carries a remote_error (from the
+client, with no payload: an abort); a STREAM_HOLE message carries a virNetStreamHole.
 Flow control and chunking belong to the daemon and client, which see the bytes.
 """
 
@@ -21,12 +23,12 @@ def _header(call: Header, kind: MessageType, status: Status) -> Header:
 
 
 def data_frame(call: Header, data: bytes) -> bytes:
-    """A chunk of stream data for the stream ``call`` opened."""
+    """A chunk of stream data for the stream ``call`` opened; empty, the end of the data."""
     return encode_message(_header(call, MessageType.STREAM, Status.CONTINUE), data)
 
 
 def end_frame(call: Header) -> bytes:
-    """The end of the stream: no more data follows."""
+    """The finish handshake: a finish, or the confirmation that a finish or abort is done."""
     return encode_message(_header(call, MessageType.STREAM, Status.OK))
 
 

@@ -100,6 +100,8 @@ PINNED: dict[str, tuple[int, bool]] = {
     "CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY": (317, True),
     "DOMAIN_EVENT_CALLBACK_LIFECYCLE": (318, False),
     "CONNECT_GET_DOMAIN_CAPABILITIES": (342, False), "DOMAIN_DEFINE_XML_FLAGS": (350, True),
+    "CONNECT_REGISTER_CLOSE_CALLBACK": (360, False),
+    "CONNECT_UNREGISTER_CLOSE_CALLBACK": (361, False),
 }
 
 # No timing assertions: the suite shares loaded hosts under pytest-xdist.
@@ -117,12 +119,14 @@ def test_procedure_numbers_and_priorities_are_pinned() -> None:
     assert len(PROCEDURES) == len(BY_NAME) == len(PROCEDURE_LIST)
 
 
+MESSAGES = {"DOMAIN_EVENT_LIFECYCLE", "DOMAIN_EVENT_CALLBACK_LIFECYCLE"}
+
+
 def test_kinds() -> None:
     assert BY_NAME["DOMAIN_OPEN_CONSOLE"].kind is Kind.STREAM
-    events = {"DOMAIN_EVENT_LIFECYCLE", "DOMAIN_EVENT_CALLBACK_LIFECYCLE"}
-    assert {p.name for p in PROCEDURE_LIST if p.kind is Kind.MESSAGE} == events
+    assert {p.name for p in PROCEDURE_LIST if p.kind is Kind.MESSAGE} == MESSAGES
     assert {p.name for p in PROCEDURE_LIST if p.kind is Kind.CALL} == \
-        set(PINNED) - {"DOMAIN_OPEN_CONSOLE"} - events
+        set(PINNED) - {"DOMAIN_OPEN_CONSOLE"} - MESSAGES
 
 
 def test_layout_vectors() -> None:
@@ -140,6 +144,11 @@ def test_layout_vectors() -> None:
     wire = pack(BY_NAME["NODE_GET_INFO"].ret, node)
     assert len(wire) == 32 * 4 + 8 + 6 * 4
     assert wire[:8] == b"\0\0\0x\0\0\0\x38"
+    # remote_node_get_security_model_ret: char model<> is a count, then 4 bytes per char.
+    model = {"model": list(b"none\0"), "doi": list(b"0\0")}
+    assert pack(BY_NAME["NODE_GET_SECURITY_MODEL"].ret, model) == bytes.fromhex(
+        "00000005 0000006e 0000006f 0000006e 00000065 00000000"
+        "00000002 00000030 00000000")
     # remote_connect_open_args: a NULL name is one zero word.
     assert pack(BY_NAME["CONNECT_OPEN"].args, {"name": None, "flags": 1}) == \
         b"\0\0\0\0\0\0\0\x01"
@@ -241,6 +250,6 @@ def test_event_frame() -> None:
     msg = {"callbackID": 1, "msg": {"dom": {"name": "a", "uuid": bytes(16), "id": 2},
                                     "event": 5, "detail": 1}}
     message = decode_message(event_frame(lifecycle, msg))
-    assert message.header == Header(REMOTE_PROGRAM, 1, 318, MessageType.MESSAGE, 0, Status.OK)
+    assert message.header == Header(REMOTE_PROGRAM, 1, 318, MessageType.MESSAGE, 1, Status.OK)
     assert message.payload == (b"\0\0\0\x01" + b"\0\0\0\x01a\0\0\0" + bytes(16)
                                + b"\0\0\0\x02\0\0\0\x05\0\0\0\x01")

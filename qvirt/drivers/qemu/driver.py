@@ -27,12 +27,13 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
 
+from qvirt import constants as C
 from qvirt.conf.defaults import apply_domain_defaults
 from qvirt.conf.defaults.facts import GuestFacts
 from qvirt.conf.devices.chardev import ChrSource
 from qvirt.conf.domain import Domain
 from qvirt.drivers.base import DomainInfo, DomainRef, LifecycleCallback, NodeInfo
-from qvirt.drivers.node.hostinfo import node_info
+from qvirt.drivers.node.hostinfo import node_info, security_models
 from qvirt.drivers.qemu.agent import AgentError, GuestAgent
 from qvirt.drivers.qemu.capabilities import (
     QemuCapsCache,
@@ -41,6 +42,7 @@ from qvirt.drivers.qemu.capabilities import (
     max_vcpus,
 )
 from qvirt.drivers.qemu.command import RunPaths, build_command, command_env
+from qvirt.drivers.qemu.console import Consoles, PtyStream, pick_console
 from qvirt.drivers.qemu.domain_setup import (
     channel_socket_names,
     check_host_files,
@@ -138,6 +140,7 @@ class QemuDriver:
         self._vms: dict[str, VM] = {}          # by uuid
         self._last_id = self._read_last_id()
         self._events = EventHub()
+        self._consoles = Consoles()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever,
                                         name="qvirt-qemu-driver", daemon=True)
@@ -897,6 +900,28 @@ class QemuDriver:
 
     def domain_get_vcpus_flags(self, dom: DomainRef, flags: int = 0) -> int:
         return self._run(self._query(dom, lambda vm: int(vm.current_def().vcpu or 1)))
+
+    def domain_has_managed_save_image(self, dom: DomainRef, flags: int = 0) -> bool:
+        """No managed save exists in this driver yet, so no domain has an image."""
+        check_flags(flags, 0, "qemuDomainHasManagedSaveImage")
+        return self._run(self._query(dom, lambda vm: False))
+
+    def node_get_security_model(self) -> tuple[str, str]:
+        """The primary model of the capabilities' <secmodel>s (qemuNodeGetSecurityModel)."""
+        primary = security_models(None)[0]
+        return str(primary.model), str(primary.doi)
+
+    def domain_get_security_label(self, dom: DomainRef) -> tuple[str, bool]:
+        """The primary model is "none", which labels no process."""
+        return self._run(self._query(dom, lambda vm: ("", False)))
+
+    def domain_open_console(self, dom: DomainRef, dev_name: str | None,
+                            flags: int = 0) -> PtyStream:
+        check_flags(flags, C.VIR_DOMAIN_CONSOLE_FORCE | C.VIR_DOMAIN_CONSOLE_SAFE,
+                    "qemuDomainOpenConsole")
+        path = self._run(self._query(dom, lambda vm: pick_console(
+            self._active_vm(dom).current_def(), dev_name)))
+        return self._consoles.open(path, bool(flags & C.VIR_DOMAIN_CONSOLE_FORCE))
 
     def connect_domain_event_register_any(self, callback: LifecycleCallback) -> int:
         return self._events.register(callback)

@@ -1,6 +1,7 @@
 """Lifecycle event delivery: callbacks run on their own thread, in the order events happened,
 so a callback may call back into the driver (as libvirt-python scripts do) without waiting on
-the driver's event loop, which is the one producing the events."""
+the driver's event loop, which is the one producing the events. A callback sees only the
+events that happened after it was registered, however late their delivery."""
 
 from __future__ import annotations
 
@@ -17,10 +18,13 @@ log = logging.getLogger(__name__)
 
 class EventHub:
     def __init__(self) -> None:
-        self._callbacks: dict[int, LifecycleCallback] = {}
+        # callback id -> (the number of events emitted before it, the callback)
+        self._callbacks: dict[int, tuple[int, LifecycleCallback]] = {}
         self._ids = itertools.count(1)
+        self._emitted = 0
         self._lock = threading.Lock()
-        self._queue: queue.SimpleQueue[tuple[DomainRef, int, int] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[int, DomainRef, int, int] | None] = \
+            queue.SimpleQueue()
         self._thread = threading.Thread(target=self._deliver, name="qvirt-qemu-events",
                                         daemon=True)
         self._thread.start()
@@ -28,7 +32,7 @@ class EventHub:
     def register(self, callback: LifecycleCallback) -> int:
         with self._lock:
             callback_id = next(self._ids)
-            self._callbacks[callback_id] = callback
+            self._callbacks[callback_id] = (self._emitted, callback)
             return callback_id
 
     def deregister(self, callback_id: int) -> None:
@@ -38,7 +42,9 @@ class EventHub:
                                  domain=ErrorDomain.EVENT)
 
     def emit(self, dom: DomainRef, event: int, detail: int) -> None:
-        self._queue.put((dom, int(event), int(detail)))
+        with self._lock:
+            self._emitted += 1
+            self._queue.put((self._emitted, dom, int(event), int(detail)))
 
     def close(self) -> None:
         self._queue.put(None)
@@ -50,10 +56,11 @@ class EventHub:
             item = self._queue.get()
             if item is None:
                 return
+            number, dom, event, detail = item
             with self._lock:
-                callbacks = list(self._callbacks.values())
+                callbacks = [cb for since, cb in self._callbacks.values() if since < number]
             for callback in callbacks:
                 try:
-                    callback(*item)
+                    callback(dom, event, detail)
                 except Exception:  # a caller's bug must not stop delivery to the others
                     log.exception("domain event callback failed")
