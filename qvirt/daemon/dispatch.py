@@ -278,6 +278,8 @@ def run(session: Session, procedure: Procedure, args: Any) -> Any:
 
 
 def is_call(header: Header) -> bool:
-    """Whether a REMOTE program message is a CALL (the only kind owed a reply)."""
-    return header.type == MessageType.CALL
+    """Whether a message is a call (the only kind owed a reply): CALL, or CALL_WITH_FDS as
+    libvirtd dispatches it too. No procedure served here takes descriptors, and the
+    daemon's stream transport carries none: such a call is served without them."""
+    return header.type in (MessageType.CALL, MessageType.CALL_WITH_FDS)
 
