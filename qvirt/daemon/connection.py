@@ -89,8 +89,11 @@ class Client:
             header = message.header
             try:
                 procedure, args = dispatch.prepare(self.session, message)
-                ret = await loop.run_in_executor(self.pool, dispatch.run,
-                                                 self.session, procedure, args)
+                if procedure.name in dispatch.INLINE:
+                    ret = dispatch.run(self.session, procedure, args)
+                else:
+                    ret = await loop.run_in_executor(self.pool, dispatch.run,
+                                                     self.session, procedure, args)
                 frame = reply_frame(header, procedure, ret)
             except QvirtError as err:
                 frame = error_frame(header, err)
