@@ -27,7 +27,7 @@ def parse(text: str | bytes, context: str) -> Element:
     ``context`` names the document as libvirt's parse helper does ("(domain_definition)").
     """
     if isinstance(text, str):
-        text = text.encode("utf-8")
+        text = _utf8(text)
     try:
         root = etree.fromstring(text, _PARSER)
     except etree.XMLSyntaxError as err:
@@ -35,6 +35,16 @@ def parse(text: str | bytes, context: str) -> Element:
     if root is None:
         raise XMLError("missing root element")
     return root
+
+
+def _utf8(text: str) -> bytes:
+    """Strings from the wire carry bytes that are not UTF-8 as surrogates (surrogateescape):
+    give libxml2 those bytes back, so it refuses them in its own words as libvirt's parser
+    does; any other lone surrogate goes through as bytes libxml2 refuses the same way."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
 
 
 def _syntax_message(err: etree.XMLSyntaxError, text: bytes, context: str) -> str:

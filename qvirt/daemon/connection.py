@@ -4,13 +4,15 @@ Each accepted client reads frames through a FrameParser: keepalive PINGs are ans
 from the reader; CALLs go to a per-client queue whose worker runs each one in the shared thread
 pool, so a client's calls are answered in order while many clients are served at once; STREAM
 messages go to the stream their call opened. A frame the parser refuses closes that client
-only, as libvirt's does.
+only, as libvirt's does, once the calls read before it are answered.
 
 Three things write to the client: the worker's replies, the streams' frames (both on the
 loop), and events, which drivers report from their own threads and which reach the loop
-through ``push``. When the client goes, its streams close and its event registrations are
-dropped; CONNECT_CLOSE drops them too, and the daemon then closes the connection once the
-reply is out (virNetServerClientDelayedClose).
+through ``push``. Replies and keepalive answers wait until the client takes them, so a client
+that sends without reading stops being read instead of growing the daemon's memory; reading
+also stops while max_client_requests of its calls await replies. When the client goes, its
+streams close and its event registrations are dropped; CONNECT_CLOSE drops them too, and the
+daemon then closes the connection once the reply is out (virNetServerClientDelayedClose).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from qvirt.rpc.packet import (
     Header,
     Message,
     MessageType,
+    signed,
 )
 from qvirt.rpc.remote import Kind, error_frame, reply_frame
 
@@ -77,7 +80,7 @@ class Client:
         parser = FrameParser()
         try:
             while data := await self.reader.read(65536):
-                for message in parser.feed(data):
+                for message in parser.messages(data):
                     await self._route(message)
                 for relay in list(self.streams.values()):
                     await relay.room()
@@ -103,13 +106,13 @@ class Client:
         if keepalive.is_keepalive(message):
             pong = keepalive.answer(message)
             if pong is not None:
-                self.writer.write(pong)
+                await self._write(pong)
             return
         if header.prog != REMOTE_PROGRAM or header.vers != REMOTE_PROTOCOL_VERSION:
             # virNetServerDispatchNewMessage: an unknown program is answered, not fatal.
             if dispatch.is_call(header):
-                self.writer.write(error_frame(header, RPCError(
-                    f"Cannot find program {header.prog} version {header.vers}")))
+                await self._write(error_frame(header, RPCError(
+                    f"Cannot find program {signed(header.prog)} version {signed(header.vers)}")))
             return
         if header.type in _STREAM_TYPES:
             # Data for a stream already closed is dropped, as libvirtd drops it.
@@ -129,8 +132,11 @@ class Client:
             device: DeviceStream | None = None
             try:
                 procedure, args = dispatch.prepare(self.session, message)
-                ret = await self.loop.run_in_executor(self.pool, dispatch.run,
-                                                      self.session, procedure, args)
+                if procedure.name in dispatch.INLINE:
+                    ret = dispatch.run(self.session, procedure, args)
+                else:
+                    ret = await self.loop.run_in_executor(self.pool, dispatch.run,
+                                                          self.session, procedure, args)
                 if procedure.kind is Kind.STREAM:
                     device, ret = ret, None
                 frame = reply_frame(header, procedure, ret)
@@ -147,6 +153,12 @@ class Client:
                 self.writer.close()
             with contextlib.suppress(ConnectionError):
                 await self.writer.drain()
+
+    async def _write(self, frame: bytes) -> None:
+        """Write from the reader and wait for the client to take it."""
+        self.writer.write(frame)
+        with contextlib.suppress(ConnectionError):
+            await self.writer.drain()
 
     def _open_stream(self, call: Header, device: DeviceStream) -> None:
         """Relay ``device`` on the stream ``call`` opened, its REPLY already written."""

@@ -301,6 +301,21 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
+# Procedures the driver answers from its memory, without waiting on a monitor, a job or the
+# disk: the daemon runs them on its own loop instead of paying a worker thread's two hops
+# (more than the call itself). CONNECT_GET_VERSION probes QEMU on the driver's first use only.
+INLINE = frozenset({
+    "CONNECT_OPEN", "CONNECT_CLOSE", "AUTH_LIST", "CONNECT_SUPPORTS_FEATURE",
+    "CONNECT_GET_TYPE", "CONNECT_GET_VERSION", "CONNECT_GET_LIB_VERSION", "CONNECT_GET_URI",
+    "CONNECT_LIST_ALL_DOMAINS", "CONNECT_LIST_DOMAINS", "CONNECT_LIST_DEFINED_DOMAINS",
+    "CONNECT_NUM_OF_DOMAINS", "CONNECT_NUM_OF_DEFINED_DOMAINS",
+    "DOMAIN_LOOKUP_BY_NAME", "DOMAIN_LOOKUP_BY_ID", "DOMAIN_LOOKUP_BY_UUID",
+    "DOMAIN_GET_XML_DESC", "DOMAIN_GET_INFO", "DOMAIN_GET_STATE", "DOMAIN_IS_ACTIVE",
+    "DOMAIN_IS_PERSISTENT", "DOMAIN_GET_OS_TYPE", "DOMAIN_GET_MAX_MEMORY",
+    "DOMAIN_GET_VCPUS_FLAGS",
+})
+
+
 def unknown_procedure(proc: int) -> QvirtError:
     """virNetServerProgramDispatchCall's refusal of a procedure it has no dispatcher for."""
     return RPCError(f"unknown procedure: {proc}")
@@ -330,6 +345,8 @@ def run(session: Session, procedure: Procedure, args: Any) -> Any:
 
 
 def is_call(header: Header) -> bool:
-    """Whether a REMOTE program message is a CALL (the only kind owed a reply)."""
-    return header.type == MessageType.CALL
+    """Whether a message is a call (the only kind owed a reply): CALL, or CALL_WITH_FDS as
+    libvirtd dispatches it too. No procedure served here takes descriptors, and the
+    daemon's stream transport carries none: such a call is served without them."""
+    return header.type in (MessageType.CALL, MessageType.CALL_WITH_FDS)
 

@@ -177,6 +177,11 @@ def _run(layout: Layout, config: DaemonConfig, timeout: float | None,
         log.error("%s", err)
         report.send(DaemonErr.DRIVER)
         return 1
+    # Probe the emulator before serving (cached on disk after the first run): version queries
+    # are answered on the daemon's loop, which must never wait on a QEMU probe. A host without
+    # QEMU still gets a daemon, as libvirtd starts without one.
+    with contextlib.suppress(QvirtError):
+        driver.connect_get_version()
     try:
         served = asyncio.run(_serve(layout, driver, config, timeout, report))
     finally:

@@ -9,6 +9,7 @@ whole messages; it refuses lengths libvirt refuses, with libvirt's texts.
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -72,8 +73,8 @@ class Message:
     nfds: int = 0
 
 
-def _signed(value: int) -> int:
-    """libvirt formats the unsigned length word with %d: reproduce its text exactly."""
+def signed(value: int) -> int:
+    """An unsigned header word as libvirt's %d prints it (the length word, prog and vers)."""
     return value - (1 << 32) if value >= 1 << 31 else value
 
 
@@ -105,19 +106,25 @@ def decode_message(frame: bytes) -> Message:
     """The message in one whole frame, length word included."""
     if len(frame) < LEN_MAX or _LENGTH.unpack_from(frame)[0] != len(frame):
         raise FrameError("Unable to decode message length")
-    if len(frame) < LEN_MAX + HEADER_MAX:
+    return _decode_at(frame, 0, len(frame))
+
+
+def _decode_at(buf: bytes | bytearray, pos: int, length: int) -> Message:
+    """The message of the ``length``-byte frame at ``pos`` in ``buf``, its length word
+    already checked: the header, the fd count for *_WITH_FDS, and a copy of the payload."""
+    if length < LEN_MAX + HEADER_MAX:
         raise FrameError("Unable to decode message header")
-    header = Header(*_HEADER.unpack_from(frame, LEN_MAX))
-    offset = LEN_MAX + HEADER_MAX
+    header = Header(*_HEADER.unpack_from(buf, pos + LEN_MAX))
+    offset = pos + LEN_MAX + HEADER_MAX
     nfds = 0
     if header.type in _WITH_FDS:
-        if len(frame) < offset + 4:
+        if length < LEN_MAX + HEADER_MAX + 4:
             raise FrameError("Unable to decode number of FDs")
-        nfds = _NFDS.unpack_from(frame, offset)[0]
+        nfds = _NFDS.unpack_from(buf, offset)[0]
         if nfds > NUM_FDS_MAX:
             raise FrameError(f"Received too many FDs {nfds}, expected {NUM_FDS_MAX} maximum")
         offset += 4
-    return Message(header, bytes(frame[offset:]), nfds)
+    return Message(header, bytes(buf[offset:pos + length]), nfds)
 
 
 class FrameParser:
@@ -133,33 +140,41 @@ class FrameParser:
 
     def feed(self, data: bytes) -> list[Message]:
         """Add ``data``; return every message it completes, in order."""
+        return list(self.messages(data))
+
+    def messages(self, data: bytes) -> Iterator[Message]:
+        """Add ``data`` (when iteration starts) and yield each message it completes as soon
+        as it is whole, then raise FrameError at a bad frame: a server serves the messages
+        before it, as libvirt's, which reads and dispatches one message at a time."""
         if self._failed is not None:
             raise self._failed
-        self._buffer += data
-        messages: list[Message] = []
+        buf = self._buffer
+        buf += data
+        pos = 0
         try:
-            while len(self._buffer) >= LEN_MAX:
-                length = _LENGTH.unpack_from(self._buffer)[0]
+            while len(buf) - pos >= LEN_MAX:
+                length = _LENGTH.unpack_from(buf, pos)[0]
                 self._check(length)
-                if len(self._buffer) < length:
+                if len(buf) - pos < length:
                     break
-                frame = bytes(self._buffer[:length])
-                del self._buffer[:length]
-                messages.append(decode_message(frame))
+                message = _decode_at(buf, pos, length)
+                pos += length
+                yield message
         except FrameError as err:
             self._failed = err
             raise
-        return messages
+        finally:
+            del buf[:pos]
 
     @staticmethod
     def _check(length: int) -> None:
         # virNetMessageDecodeLength: too small is judged on the whole length, too large on the
         # length less its own word.
         if length < LEN_MAX:
-            raise FrameError(f"packet {_signed(length)} bytes received from server too small, "
+            raise FrameError(f"packet {signed(length)} bytes received from server too small, "
                              f"want {LEN_MAX}")
         if length - LEN_MAX > MESSAGE_MAX:
-            raise FrameError(f"packet {_signed(length - LEN_MAX)} bytes received from server "
+            raise FrameError(f"packet {signed(length - LEN_MAX)} bytes received from server "
                              f"too large, want {MESSAGE_MAX}")
 
     @property

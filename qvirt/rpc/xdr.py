@@ -70,11 +70,12 @@ class _Integer(XDRType):
 
     def __init__(self, codec: struct.Struct, low: int, high: int, name: str) -> None:
         self._codec, self._low, self._high, self._name = codec, low, high, name
+        self._pack = codec.pack
 
     def encode(self, value: Any, out: bytearray) -> None:
         if not isinstance(value, int) or not self._low <= value <= self._high:
             raise _encode_error(f"{value!r} is not a valid {self._name}")
-        out += self._codec.pack(value)
+        out += self._pack(value)
 
     def decode(self, buf: bytes, pos: int) -> tuple[Any, int]:
         end = _take(buf, pos, self._codec.size)
@@ -222,13 +223,19 @@ class String(XDRType):
         self._bytes = VarOpaque(maximum)
 
     def encode(self, value: Any, out: bytearray) -> None:
+        # VarOpaque's encoding, inlined: strings are most of what a daemon sends.
         if not isinstance(value, str):
             raise _encode_error(f"{value!r} is not a str")
         try:
             data = value.encode("utf-8", "surrogateescape")
         except UnicodeEncodeError as err:
             raise _encode_error(f"{value!r} is not encodable: {err}") from err
-        self._bytes.encode(data, out)
+        size = len(data)
+        if size > self.maximum:
+            raise _encode_error(f"{size} bytes exceed the maximum {self.maximum}")
+        out += _UINT.pack(size)
+        out += data
+        out += _PAD[size & 3]
 
     def decode(self, buf: bytes, pos: int) -> tuple[Any, int]:
         data, end = self._bytes.decode(buf, pos)
@@ -286,8 +293,9 @@ class VarArray(XDRType):
         if len(value) > self.maximum:
             raise _encode_error(f"{len(value)} items exceed the maximum {self.maximum}")
         out += _UINT.pack(len(value))
+        encode = self.item.encode
         for item in value:
-            self.item.encode(item, out)
+            encode(item, out)
 
     def decode(self, buf: bytes, pos: int) -> tuple[Any, int]:
         count, pos = UInt.decode(buf, pos)
@@ -327,13 +335,17 @@ class Struct(XDRType):
     def __init__(self, name: str, fields: Sequence[tuple[str, XDRType]]) -> None:
         self.name = name
         self.fields = tuple(fields)
-        self._names = frozenset(field for field, _ in self.fields)
+        self._encoders = tuple((field, kind.encode) for field, kind in self.fields)
 
     def encode(self, value: Any, out: bytearray) -> None:
-        if not isinstance(value, Mapping) or value.keys() != self._names:
+        # Exactly the fields: as many keys as fields, and each field found among them.
+        if not isinstance(value, Mapping) or len(value) != len(self._encoders):
             raise _encode_error(f"{value!r} does not have the fields of {self.name}")
-        for field, kind in self.fields:
-            kind.encode(value[field], out)
+        try:
+            for field, encode in self._encoders:
+                encode(value[field], out)
+        except KeyError as err:
+            raise _encode_error(f"{value!r} does not have the fields of {self.name}") from err
 
     def decode(self, buf: bytes, pos: int) -> tuple[Any, int]:
         value = {}

@@ -42,6 +42,12 @@ class Daemon:
     root: Path
 
     @property
+    def log(self) -> Path:
+        """The daemon's output: a file, not a pipe nobody reads until the end, which a
+        chatty daemon (thousands of dropped clients under the fuzz) would fill and block on."""
+        return self.root.with_name(f"{self.root.name}-qvirtd.log")
+
+    @property
     def rw(self) -> Path:
         return root_socket_dir(self.root) / SOCK_RW
 
@@ -64,16 +70,19 @@ def virsh(uri: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def start_qvirtd(root: Path, *options: str) -> Daemon:
-    """A qvirtd on ``root`` with extra command-line ``options``, once its sockets exist."""
-    proc = subprocess.Popen([QVIRTD, "--root", str(root), *options], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    """A qvirtd on ``root`` with extra command-line ``options``, once its sockets exist; its
+    output goes to a file (a pipe read only at the end fills up and blocks the daemon)."""
+    root.parent.mkdir(parents=True, exist_ok=True)
+    with open(root.with_name(f"{root.name}-qvirtd.log"), "w") as log:
+        proc = subprocess.Popen([QVIRTD, "--root", str(root), *options], stdout=log,
+                                stderr=subprocess.STDOUT, text=True)
     daemon = Daemon(proc, root)
     deadline = time.monotonic() + START_WAIT
     while not daemon.ro.exists():
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
-            out, _ = proc.communicate()
-            raise AssertionError(f"qvirtd did not start:\n{out}")
+            proc.wait()
+            raise AssertionError(f"qvirtd did not start:\n{daemon.log.read_text()}")
         time.sleep(0.05)
     return daemon
 
@@ -85,11 +94,11 @@ def stop_qvirtd(daemon: Daemon) -> str:
                        timeout=120, check=False)
         daemon.proc.send_signal(signal.SIGTERM)
     try:
-        out, _ = daemon.proc.communicate(timeout=60)
+        daemon.proc.wait(timeout=60)
     except subprocess.TimeoutExpired:
         daemon.proc.kill()
-        out, _ = daemon.proc.communicate()
-    return out
+        daemon.proc.wait()
+    return daemon.log.read_text()
 
 
 @pytest.fixture

@@ -4,9 +4,10 @@ calling process, every file under DIR.
 The driver interface is synchronous (one call per public API); the driver's work is not: every
 QEMU has a monitor that speaks whenever the guest does something. So the driver owns one
 asyncio loop on a thread of its own, and each interface method runs a coroutine there and
-waits for it. Jobs that change a domain hold its job lock; queries read without it. QEMU
-processes outlive the driver; a new driver on the same root takes them back from their status
-files (qemuProcessReconnect).
+waits for it (look-ups and queries about a domain that is not running read the driver's maps
+from the caller's thread instead: see _check_open). Jobs that change a domain hold its job
+lock; queries read without it. QEMU processes outlive the driver; a new driver on the same
+root takes them back from their status files (qemuProcessReconnect).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import atexit
 import contextlib
 import fcntl
 import logging
+import operator
 import os
 import shutil
 import socket
@@ -119,6 +121,9 @@ def check_flags(flags: int, allowed: int, func: str) -> None:
                          domain=ErrorDomain.QEMU)
 
 
+_NAME = operator.attrgetter("name")
+
+
 def _all(enum: Any) -> int:
     value = 0
     for member in enum:
@@ -138,6 +143,9 @@ class QemuDriver:
         self.caps = QemuCapsCache(self.paths.cache_dir)
         self._facts: GuestFacts | None = None
         self._vms: dict[str, VM] = {}          # by uuid
+        self._names: dict[str, VM] = {}        # the same, by name (lookups are frequent)
+        # Each persistent definition's XML, formatted once: (the definition, its XML).
+        self._formatted: dict[str, tuple[Domain, str]] = {}
         self._last_id = self._read_last_id()
         self._events = EventHub()
         self._consoles = Consoles()
@@ -210,7 +218,34 @@ class QemuDriver:
     # Look-ups ----------------------------------------------------------------------------
 
     def _by_name(self, name: str) -> VM | None:
-        return next((vm for vm in self._vms.values() if vm.name == name), None)
+        return self._names.get(name)
+
+    def _add(self, vm: VM) -> None:
+        self._vms[vm.uuid] = vm
+        self._names[vm.name] = vm
+
+    def _drop(self, vm: VM) -> None:
+        self._vms.pop(vm.uuid, None)
+        self._formatted.pop(vm.uuid, None)
+        if self._names.get(vm.name) is vm:
+            del self._names[vm.name]
+
+    def _check_open(self) -> None:
+        """What _run checks, for the few reads that skip the loop: look-ups, and queries about
+        a domain that is not running. They read the maps and a VM's config from the calling
+        thread: a dict read is atomic, and the loop replaces a VM's id and config whole (it
+        never edits a config in place), so such a read is the state before or after a
+        change, as a trip to the loop would be, at a fraction of the cost."""
+        if self._closed:
+            raise QvirtError("connection closed", code=ErrorNumber.INVALID_CONN)
+
+    def _inactive_config(self, ref: DomainRef) -> Domain | None:
+        """The definition of ``ref`` if it is defined and not running (see _check_open)."""
+        self._check_open()
+        vm = self._vms.get(ref.uuid)
+        if vm is None or vm.active:
+            return None
+        return vm.config
 
     def _vm(self, ref: DomainRef) -> VM:
         vm = self._vms.get(ref.uuid)
@@ -233,7 +268,7 @@ class QemuDriver:
             except (OSError, QvirtError) as err:
                 log.error("skipping config %s: %s", path, err)
                 continue
-            self._vms[str(dom.uuid)] = VM(str(dom.name), str(dom.uuid), dom)
+            self._add(VM(str(dom.name), str(dom.uuid), dom))
         for path in sorted(self.paths.state_dir.glob("*.xml")):
             await self._reconnect(path)
         for vm in list(self._vms.values()):
@@ -257,7 +292,7 @@ class QemuDriver:
         vm = self._vms.get(str(live.uuid))
         if vm is None:
             vm = VM(str(live.name), str(live.uuid), None)
-            self._vms[vm.uuid] = vm
+            self._add(vm)
         live.id = str(dom_id)
         vm.live, vm.id = live, dom_id
         vm.state, vm.reason = status.state, status.reason
@@ -309,7 +344,20 @@ class QemuDriver:
                vm.live.to_xml(), vm.autodestroy).save(self.paths.status(vm.name))
 
     def _save_config(self, dom: Domain) -> None:
-        atomic_write(self.paths.config(str(dom.name)), dom.to_xml())
+        text = dom.to_xml()
+        atomic_write(self.paths.config(str(dom.name)), text)
+        self._formatted[str(dom.uuid)] = (dom, text)
+
+    def _config_xml(self, vm: VM) -> str:
+        """The persistent definition's XML, formatted once per definition: a define replaces
+        the Domain object, nothing edits one in place."""
+        config = vm.config
+        assert config is not None
+        cached = self._formatted.get(vm.uuid)
+        if cached is None or cached[0] is not config:
+            cached = (config, config.to_xml())
+            self._formatted[vm.uuid] = cached
+        return cached[1]
 
     # ConnectDriver -----------------------------------------------------------------------
 
@@ -317,7 +365,8 @@ class QemuDriver:
         return "QEMU"
 
     def connect_get_version(self) -> int:
-        facts = self._run(self._get_facts())
+        # The facts never change once known: no trip to the loop for them after the first.
+        facts = self._facts if self._facts is not None else self._run(self._get_facts())
         return self.caps.get(facts.emulator).version
 
     def connect_get_hostname(self) -> str:
@@ -383,8 +432,10 @@ class QemuDriver:
         return self._run(self._list(flags))
 
     async def _list(self, flags: int) -> list[DomainRef]:
-        return [vm.ref() for vm in sorted(self._vms.values(), key=lambda v: v.name)
-                if self._matches(vm, flags)]
+        vms = sorted(self._vms.values(), key=_NAME)
+        if flags:
+            vms = [vm for vm in vms if self._matches(vm, flags)]
+        return [vm.ref() for vm in vms]
 
     def _matches(self, vm: VM, flags: int) -> bool:
         def pair(yes: ListFlags, no: ListFlags, value: bool) -> bool:
@@ -392,7 +443,9 @@ class QemuDriver:
                 return True
             return value if flags & yes else not value
 
-        autostart = self.paths.autostart_link(vm.name).exists()
+        # A stat per domain: only when the flags ask about autostart.
+        autostart = (bool(flags & (ListFlags.AUTOSTART | ListFlags.NO_AUTOSTART))
+                     and self.paths.autostart_link(vm.name).exists())
         if not (pair(ListFlags.ACTIVE, ListFlags.INACTIVE, vm.active)
                 and pair(ListFlags.PERSISTENT, ListFlags.TRANSIENT, vm.persistent)
                 and pair(ListFlags.AUTOSTART, ListFlags.NO_AUTOSTART, autostart)
@@ -409,19 +462,17 @@ class QemuDriver:
                 State.SHUTOFF: ListFlags.SHUTOFF}.get(state, ListFlags.OTHER)
         return bool(states & kind)
 
-    def domain_lookup_by_name(self, name: str) -> DomainRef:
-        return self._run(self._lookup_name(name))
+    # Look-ups read the maps from the calling thread (see _check_open).
 
-    async def _lookup_name(self, name: str) -> DomainRef:
-        vm = self._by_name(name)
+    def domain_lookup_by_name(self, name: str) -> DomainRef:
+        self._check_open()
+        vm = self._names.get(name)
         if vm is None:
             raise no_domain(f"no domain with matching name '{name}'")
         return vm.ref()
 
     def domain_lookup_by_uuid(self, uuid: str) -> DomainRef:
-        return self._run(self._lookup_uuid(uuid))
-
-    async def _lookup_uuid(self, uuid: str) -> DomainRef:
+        self._check_open()
         vm = self._vms.get(uuid.lower())
         if vm is None:
             raise no_domain(f"no domain with matching uuid '{uuid}'")
@@ -477,7 +528,7 @@ class QemuDriver:
                 return vm.ref()
         self._save_config(dom)
         vm = VM(str(dom.name), str(dom.uuid), dom)
-        self._vms[vm.uuid] = vm
+        self._add(vm)
         self._emit(vm, Event.DEFINED, Defined.ADDED)
         return vm.ref()
 
@@ -494,9 +545,10 @@ class QemuDriver:
             remove(self.paths.autostart_link(vm.name))
             remove(self.paths.config(vm.name))
             vm.config = None
+            self._formatted.pop(vm.uuid, None)
             self._emit(vm, Event.UNDEFINED, 0)
             if not vm.active:
-                self._vms.pop(vm.uuid, None)
+                self._drop(vm)
 
     # Start -------------------------------------------------------------------------------
 
@@ -514,13 +566,13 @@ class QemuDriver:
                                    domain=ErrorDomain.DOMAIN)
         if vm is None:
             vm = VM(str(dom.name), str(dom.uuid), None)
-            self._vms[vm.uuid] = vm
+            self._add(vm)
         async with vm.job:
             try:
                 await self._start(vm, flags, definition=dom)
             except BaseException:
                 if not vm.active and not vm.persistent:
-                    self._vms.pop(vm.uuid, None)
+                    self._drop(vm)
                 raise
         return vm.ref()
 
@@ -710,7 +762,7 @@ class QemuDriver:
         vm.state, vm.reason = State.SHUTOFF, reason
         vm.autodestroy = False
         if not vm.persistent:
-            self._vms.pop(vm.uuid, None)
+            self._drop(vm)
 
     def domain_destroy_flags(self, dom: DomainRef, flags: int = 0) -> None:
         check_flags(flags, _all(DestroyFlags), "domain_destroy_flags")
@@ -835,15 +887,26 @@ class QemuDriver:
 
     def domain_get_xml_desc(self, dom: DomainRef, flags: int = 0) -> str:
         check_flags(flags, _all(XMLFlags), "domain_get_xml_desc")
+        config = self._inactive_config(dom)
+        if config is not None:
+            cached = self._formatted.get(dom.uuid)
+            if cached is not None and cached[0] is config:
+                return cached[1]
         return self._run(self._xml_desc(dom, flags))
 
     async def _xml_desc(self, ref: DomainRef, flags: int) -> str:
         vm = self._vm(ref)
-        if flags & XMLFlags.INACTIVE and vm.config is not None:
-            return vm.config.to_xml()
+        if vm.config is not None and (flags & XMLFlags.INACTIVE or not vm.active):
+            return self._config_xml(vm)
         return vm.current_def().to_xml()
 
     def domain_get_info(self, dom: DomainRef) -> DomainInfo:
+        config = self._inactive_config(dom)
+        if config is not None:
+            memory = int(config.memory or 0)
+            return DomainInfo(state=int(State.SHUTOFF), max_mem=memory, memory=memory,
+                              nr_virt_cpu=int(config.vcpu_current or config.vcpu or 1),
+                              cpu_time=0)
         return self._run(self._info(dom))
 
     async def _info(self, ref: DomainRef) -> DomainInfo:
