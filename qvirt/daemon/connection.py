@@ -88,10 +88,17 @@ class Client:
             log.warning("dropping client: %s", err)
         except ConnectionError:
             pass
+        except asyncio.CancelledError:
+            # The daemon is stopping: calls still queued are not run, and a worker waiting on a
+            # client that reads nothing must not hold the shutdown.
+            worker.cancel()
+            self.writer.transport.abort()
+            raise
         finally:
             self.gone = True
-            await self.calls.put(None)
-            await worker
+            self.calls.put_nowait(None)
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
             for relay in list(self.streams.values()):
                 relay.close()
             await self.loop.run_in_executor(self.pool, self.session.events.clear)
