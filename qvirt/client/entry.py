@@ -67,6 +67,7 @@ _ENTRIES = (
     Entry("virDomainGetMaxMemory", "domain_get_max_memory"),
     Entry("virDomainGetVcpusFlags", "domain_get_vcpus_flags"),
     Entry("virDomainOpenConsole", "domain_open_console", writes=True),
+    Entry("virDomainScreenshot", "domain_screenshot", writes=True),
     Entry("virConnectDomainEventRegisterAny", "connect_domain_event_register_any"),
     Entry("virConnectDomainEventDeregisterAny", "connect_domain_event_deregister_any"),
 )

@@ -145,7 +145,7 @@ class Client:
                     ret = await self.loop.run_in_executor(self.pool, dispatch.run,
                                                           self.session, procedure, args)
                 if procedure.kind is Kind.STREAM:
-                    device, ret = ret, None
+                    device, ret = ret
                 frame = reply_frame(header, procedure, ret)
             except QvirtError as err:
                 frame = error_frame(header, err)

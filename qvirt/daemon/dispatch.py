@@ -174,8 +174,15 @@ def _security_label(s: Session, args: Any) -> dict[str, Any]:
 
 def _open_console(s: Session, args: Any) -> Any:
     """A stream-opening call: the handler returns the device, which the connection relays
-    once the (void) reply is out."""
-    return s.api("virDomainOpenConsole", to_ref(args["dom"]), args["dev_name"], args["flags"])
+    once the reply is out, and the reply (void here)."""
+    return s.api("virDomainOpenConsole", to_ref(args["dom"]), args["dev_name"],
+                 args["flags"]), None
+
+
+def _screenshot(s: Session, args: Any) -> Any:
+    mime, device = s.api("virDomainScreenshot", to_ref(args["dom"]), args["screen"],
+                         args["flags"])
+    return device, {"mime": mime}
 
 
 def _dom_void(api: str, *names: str) -> Handler:
@@ -291,6 +298,7 @@ HANDLERS: dict[str, Handler] = {
     "NODE_GET_SECURITY_MODEL": _node_security_model,
     "DOMAIN_GET_SECURITY_LABEL": _security_label,
     "DOMAIN_OPEN_CONSOLE": _open_console,
+    "DOMAIN_SCREENSHOT": _screenshot,
     "CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY": _event_register,
     "CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY":
         lambda s, a: s.events.deregister(a["callbackID"]),

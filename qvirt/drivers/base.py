@@ -128,6 +128,14 @@ class ConsoleDriver(Protocol):
                             flags: int = 0) -> DeviceStream: ...
 
 
+class ScreenshotDriver(Protocol):
+    """virDomainScreenshot: the image's MIME type and the stream that carries it; ``screen``
+    counts the heads of the domain's video devices in order."""
+
+    def domain_screenshot(self, dom: DomainRef, screen: int,
+                          flags: int = 0) -> tuple[str, DeviceStream]: ...
+
+
 class SecurityDriver(Protocol):
     """The host's primary security model (model, DOI) and a domain's process label (label,
     enforcing); empty strings where no model or label applies."""

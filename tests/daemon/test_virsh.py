@@ -352,10 +352,11 @@ MUTATING = {
     "DOMAIN_DESTROY": "virDomainDestroy", "DOMAIN_DESTROY_FLAGS": "virDomainDestroyFlags",
     "DOMAIN_SET_AUTOSTART": "virDomainSetAutostart",
     "DOMAIN_OPEN_CONSOLE": "virDomainOpenConsole",
+    "DOMAIN_SCREENSHOT": "virDomainScreenshot",
 }
 _ANY_DOM = {"name": "qd5-x", "uuid": bytes(16), "id": -1}
 _ARGS = {"dom": _ANY_DOM, "flags": 0, "xml": "<domain/>", "xml_desc": "<domain/>",
-         "autostart": 1, "dev_name": None}
+         "autostart": 1, "dev_name": None, "screen": 0}
 
 
 def refusals(path: Path) -> list[tuple[int, int, str]]:

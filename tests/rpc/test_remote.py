@@ -91,7 +91,7 @@ PINNED: dict[str, tuple[int, bool]] = {
     "CONNECT_DOMAIN_EVENT_DEREGISTER_ANY": (168, True),
     "DOMAIN_HAS_MANAGED_SAVE_IMAGE": (183, False), "DOMAIN_CREATE_WITH_FLAGS": (196, False),
     "DOMAIN_GET_VCPUS_FLAGS": (200, False), "DOMAIN_OPEN_CONSOLE": (201, False),
-    "CONNECT_GET_SYSINFO": (203, True),
+    "CONNECT_GET_SYSINFO": (203, True), "DOMAIN_SCREENSHOT": (211, False),
     "DOMAIN_GET_STATE": (212, True), "DOMAIN_GET_CONTROL_INFO": (229, True),
     "DOMAIN_UNDEFINE_FLAGS": (231, True), "DOMAIN_DESTROY_FLAGS": (234, True),
     "DOMAIN_RESET": (245, False), "DOMAIN_SHUTDOWN_FLAGS": (258, False),
@@ -123,10 +123,11 @@ MESSAGES = {"DOMAIN_EVENT_LIFECYCLE", "DOMAIN_EVENT_CALLBACK_LIFECYCLE"}
 
 
 def test_kinds() -> None:
-    assert BY_NAME["DOMAIN_OPEN_CONSOLE"].kind is Kind.STREAM
+    streams = {"DOMAIN_OPEN_CONSOLE", "DOMAIN_SCREENSHOT"}
+    assert {p.name for p in PROCEDURE_LIST if p.kind is Kind.STREAM} == streams
     assert {p.name for p in PROCEDURE_LIST if p.kind is Kind.MESSAGE} == MESSAGES
     assert {p.name for p in PROCEDURE_LIST if p.kind is Kind.CALL} == \
-        set(PINNED) - {"DOMAIN_OPEN_CONSOLE"} - MESSAGES
+        set(PINNED) - streams - MESSAGES
 
 
 def test_layout_vectors() -> None:
