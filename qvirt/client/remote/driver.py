@@ -21,6 +21,7 @@ from typing import Any
 from qvirt import constants as C
 from qvirt.client.remote.channel import Channel
 from qvirt.client.remote.rpcclient import RPCClient
+from qvirt.client.remote.stream import RemoteStream
 from qvirt.client.remote.transport import open_channel
 from qvirt.client.uri import ConnectURI
 from qvirt.drivers.base import DomainInfo, DomainRef, LifecycleCallback, NodeInfo
@@ -282,6 +283,13 @@ class RemoteDriver:
     def domain_get_security_label(self, dom: DomainRef) -> tuple[str, bool]:
         ret = self._dom("DOMAIN_GET_SECURITY_LABEL", dom)
         return _c_string(ret["label"]), bool(ret["enforcing"])
+
+    # Streams ---------------------------------------------------------------------------
+
+    def domain_open_console(self, dom: DomainRef, dev_name: str | None,
+                            flags: int = 0) -> RemoteStream:
+        return self._rpc.open_stream(BY_NAME["DOMAIN_OPEN_CONSOLE"], {
+            "dom": _wire(dom), "dev_name": dev_name, "flags": flags})
 
     # Events ----------------------------------------------------------------------------
 
