@@ -4,9 +4,9 @@ REMOTE program calls to a daemon, qvirtd or libvirtd alike.
 Opening follows doRemoteOpen: the transport, AUTH_LIST (auth "none", or polkit, which the daemon
 decides by itself), whether the server does keepalive, CONNECT_OPEN with the URI the server
 should open (the transport, host and the client's own parameters stripped), then whether it
-filters events per callback. Lifecycle events are registered once with the server however many
-local callbacks there are, with the callback procedures when the server has them, else with
-the legacy ones.
+filters events per callback. Lifecycle events are registered with the callback procedures when
+the server has them, once per local callback (so a callback sees only what was sent after it
+was registered, as libvirt's per-filter registrations see), else once with the legacy ones.
 """
 
 from __future__ import annotations
@@ -79,7 +79,8 @@ class RemoteDriver:
         self._callbacks: dict[int, LifecycleCallback] = {}
         self._callback_ids = itertools.count(1)
         self._events_lock = threading.Lock()
-        self._remote_callback: int | None = None
+        # local callback id -> the server's callbackID for it (callback procedures only)
+        self._remote_ids: dict[int, int] = {}
         try:
             self._authenticate()
             self.server_keepalive = self._supports(FEATURE_PROGRAM_KEEPALIVE)
@@ -294,10 +295,19 @@ class RemoteDriver:
     # Events ----------------------------------------------------------------------------
 
     def connect_domain_event_register_any(self, callback: LifecycleCallback) -> int:
+        """With the callback procedures, each local callback has a server registration of
+        its own, so it sees only events the server sent after it was registered (events
+        name the registration they are for). Without them, one legacy registration serves
+        every local callback."""
         with self._events_lock:
-            if not self._callbacks:
-                self._register_remote()
             callback_id = next(self._callback_ids)
+            if self._event_callbacks:
+                ret = self._call("CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY",
+                                 {"eventID": C.VIR_DOMAIN_EVENT_ID_LIFECYCLE, "dom": None})
+                self._remote_ids[callback_id] = ret["callbackID"]
+            elif not self._callbacks:
+                self._call("CONNECT_DOMAIN_EVENT_REGISTER_ANY",
+                           {"eventID": C.VIR_DOMAIN_EVENT_ID_LIFECYCLE})
             self._callbacks[callback_id] = callback
         return callback_id
 
@@ -306,40 +316,30 @@ class RemoteDriver:
             if callback_id not in self._callbacks:
                 raise InvalidArg(f"event callback id {callback_id} not registered",
                                  domain=ErrorDomain.NONE)
-            if len(self._callbacks) == 1:
-                self._deregister_remote()
+            remote_id = self._remote_ids.pop(callback_id, None)
+            if remote_id is not None:
+                self._call("CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY",
+                           {"callbackID": remote_id})
+            elif len(self._callbacks) == 1:
+                self._call("CONNECT_DOMAIN_EVENT_DEREGISTER_ANY",
+                           {"eventID": C.VIR_DOMAIN_EVENT_ID_LIFECYCLE})
             del self._callbacks[callback_id]
 
-    def _register_remote(self) -> None:
-        lifecycle = C.VIR_DOMAIN_EVENT_ID_LIFECYCLE
-        if self._event_callbacks:
-            ret = self._call("CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY",
-                             {"eventID": lifecycle, "dom": None})
-            self._remote_callback = ret["callbackID"]
-        else:
-            self._call("CONNECT_DOMAIN_EVENT_REGISTER_ANY", {"eventID": lifecycle})
-
-    def _deregister_remote(self) -> None:
-        if self._remote_callback is not None:
-            self._call("CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY",
-                       {"callbackID": self._remote_callback})
-            self._remote_callback = None
-        else:
-            self._call("CONNECT_DOMAIN_EVENT_DEREGISTER_ANY",
-                       {"eventID": C.VIR_DOMAIN_EVENT_ID_LIFECYCLE})
-
     def _on_event(self, procedure: Procedure, msg: Any) -> None:
-        """A server event, on the RPC client's delivery thread: to every local callback."""
+        """A server event, on the RPC client's delivery thread: to the local callback its
+        registration belongs to, or to every one for a legacy event."""
         # Under the lock: an event may arrive before the registration that asked for it has
         # finished noting its callback id.
         with self._events_lock:
             if procedure.name == "DOMAIN_EVENT_CALLBACK_LIFECYCLE":
-                if msg["callbackID"] != self._remote_callback:
-                    return
+                callbacks = [self._callbacks[local]
+                             for local, remote in self._remote_ids.items()
+                             if remote == msg["callbackID"]]
                 msg = msg["msg"]
-            elif procedure.name != "DOMAIN_EVENT_LIFECYCLE":
+            elif procedure.name == "DOMAIN_EVENT_LIFECYCLE" and not self._remote_ids:
+                callbacks = list(self._callbacks.values())
+            else:
                 return
-            callbacks = list(self._callbacks.values())
         ref = _ref(msg["dom"])
         for callback in callbacks:
             callback(ref, msg["event"], msg["detail"])
