@@ -229,7 +229,11 @@ class virConnect:
             if wanted is None or ref.uuid == wanted:
                 events.dispatch(lambda: cb(self, self._domain(ref), event, detail, opaque))
 
-        cid: int = self._call("virConnectDomainEventRegisterAny", on_event)
+        # A driver that reaches a server hands it the filter (the server then sends only
+        # what the callback wants, from the moment it is registered).
+        where = ([dom._ref if dom is not None else None]
+                 if getattr(self._driver, "filters_events", False) else [])
+        cid: int = self._call("virConnectDomainEventRegisterAny", on_event, *where)
         return cid
 
     def domainEventDeregisterAny(self, callbackID: int) -> int:

@@ -5,8 +5,7 @@ Opening follows doRemoteOpen: the transport, AUTH_LIST (auth "none", or polkit, 
 decides by itself), whether the server does keepalive, CONNECT_OPEN with the URI the server
 should open (the transport, host and the client's own parameters stripped), then whether it
 filters events per callback. Lifecycle events are registered with the callback procedures when
-the server has them, once per local callback (so a callback sees only what was sent after it
-was registered, as libvirt's per-filter registrations see), else once with the legacy ones.
+the server has them, once per filter (all domains, or one), else once with the legacy ones.
 """
 
 from __future__ import annotations
@@ -71,6 +70,8 @@ class RemoteDriver:
     # What a domain handle's cached id follows (see api.virDomain._lifecycle): libvirt's remote
     # driver clears it in virDomainDestroy and leaves it stale after every other call.
     handle_ids = "destroy-only"
+    # Event registrations take the domain they filter on: the server filters, as libvirtd does.
+    filters_events = True
 
     def __init__(self, uri: ConnectURI, read_only: bool) -> None:
         self.uri = uri
@@ -79,8 +80,10 @@ class RemoteDriver:
         self._callbacks: dict[int, LifecycleCallback] = {}
         self._callback_ids = itertools.count(1)
         self._events_lock = threading.Lock()
-        # local callback id -> the server's callbackID for it (callback procedures only)
+        # local callback id -> the server's callbackID serving it, and the server's
+        # callbackID for each filter (a domain's uuid, None for all): callback procedures only
         self._remote_ids: dict[int, int] = {}
+        self._remote_by_filter: dict[str | None, int] = {}
         try:
             self._authenticate()
             self.server_keepalive = self._supports(FEATURE_PROGRAM_KEEPALIVE)
@@ -294,17 +297,24 @@ class RemoteDriver:
 
     # Events ----------------------------------------------------------------------------
 
-    def connect_domain_event_register_any(self, callback: LifecycleCallback) -> int:
-        """With the callback procedures, each local callback has a server registration of
-        its own, so it sees only events the server sent after it was registered (events
-        name the registration they are for). Without them, one legacy registration serves
-        every local callback."""
+    def connect_domain_event_register_any(self, callback: LifecycleCallback,
+                                          dom: DomainRef | None = None) -> int:
+        """With the callback procedures, one server registration per filter (every domain,
+        or one domain), shared by the local callbacks with that filter, as libvirt's remote
+        driver shares them: a callback then sees only events sent after its filter was
+        registered, and the server never sees the same registration twice. Without them,
+        one legacy registration serves every local callback."""
+        key = dom.uuid if dom is not None else None
         with self._events_lock:
             callback_id = next(self._callback_ids)
             if self._event_callbacks:
-                ret = self._call("CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY",
-                                 {"eventID": C.VIR_DOMAIN_EVENT_ID_LIFECYCLE, "dom": None})
-                self._remote_ids[callback_id] = ret["callbackID"]
+                remote_id = self._remote_by_filter.get(key)
+                if remote_id is None:
+                    ret = self._call("CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY", {
+                        "eventID": C.VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                        "dom": _wire(dom) if dom is not None else None})
+                    remote_id = self._remote_by_filter[key] = ret["callbackID"]
+                self._remote_ids[callback_id] = remote_id
             elif not self._callbacks:
                 self._call("CONNECT_DOMAIN_EVENT_REGISTER_ANY",
                            {"eventID": C.VIR_DOMAIN_EVENT_ID_LIFECYCLE})
@@ -317,10 +327,12 @@ class RemoteDriver:
                 raise InvalidArg(f"event callback id {callback_id} not registered",
                                  domain=ErrorDomain.NONE)
             remote_id = self._remote_ids.pop(callback_id, None)
-            if remote_id is not None:
+            if remote_id is not None and remote_id not in self._remote_ids.values():
                 self._call("CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY",
                            {"callbackID": remote_id})
-            elif len(self._callbacks) == 1:
+                self._remote_by_filter = {k: v for k, v in self._remote_by_filter.items()
+                                          if v != remote_id}
+            elif remote_id is None and len(self._callbacks) == 1:
                 self._call("CONNECT_DOMAIN_EVENT_DEREGISTER_ANY",
                            {"eventID": C.VIR_DOMAIN_EVENT_ID_LIFECYCLE})
             del self._callbacks[callback_id]
