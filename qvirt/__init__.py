@@ -13,6 +13,7 @@ from qvirt.client import entry as _entry
 from qvirt.client import events as _events
 from qvirt.client.api import LIB_VERSION as _LIB_VERSION
 from qvirt.client.api import open, openReadOnly, virConnect, virDomain
+from qvirt.client.stream import virStream
 from qvirt.constants import *  # noqa: F403 - libvirt-python's flat namespace
 from qvirt.errors import QvirtError as libvirtError
 
@@ -20,7 +21,7 @@ __version__ = "0.1.0"
 
 __all__ = ["getVersion", "libvirtError", "open", "openReadOnly", "registerErrorHandler",
            "virConnect", "virDomain", "virEventRegisterDefaultImpl",
-           "virEventRunDefaultImpl"]
+           "virEventRunDefaultImpl", "virStream"]
 
 
 def getVersion() -> int:

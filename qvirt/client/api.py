@@ -13,6 +13,8 @@ from typing import Any
 
 from qvirt import constants as C
 from qvirt.client import entry, events
+from qvirt.client.fdstream import FDStream
+from qvirt.client.stream import StreamBackend, virStream
 from qvirt.client.uri import parse_uri
 from qvirt.drivers.base import DomainRef, HypervisorDriver
 from qvirt.drivers.registry import open_driver
@@ -209,6 +211,12 @@ class virConnect:
     def createXML(self, xmlDesc: str, flags: int = 0) -> virDomain:
         return self._domain(self._call("virDomainCreateXML", xmlDesc, flags))
 
+    # Streams -------------------------------------------------------------------------------
+
+    def newStream(self, flags: int = 0) -> virStream:
+        entry.check_open(self._driver, "virStreamNew")
+        return virStream(self, flags)
+
     # Events --------------------------------------------------------------------------------
 
     def domainEventRegisterAny(self, dom: virDomain | None, eventID: int,
@@ -221,7 +229,11 @@ class virConnect:
             if wanted is None or ref.uuid == wanted:
                 events.dispatch(lambda: cb(self, self._domain(ref), event, detail, opaque))
 
-        cid: int = self._call("virConnectDomainEventRegisterAny", on_event)
+        # A driver that reaches a server hands it the filter (the server then sends only
+        # what the callback wants, from the moment it is registered).
+        where = ([dom._ref if dom is not None else None]
+                 if getattr(self._driver, "filters_events", False) else [])
+        cid: int = self._call("virConnectDomainEventRegisterAny", on_event, *where)
         return cid
 
     def domainEventDeregisterAny(self, callbackID: int) -> int:
@@ -346,6 +358,21 @@ class virDomain:
 
     def maxMemory(self) -> int:
         return int(self._call("virDomainGetMaxMemory"))
+
+    def openConsole(self, dev_name: str | None, st: virStream, flags: int = 0) -> int:
+        """virDomainOpenConsole: the driver's stream for the console is attached to ``st``
+        (a local device is read and written as an fd stream)."""
+        if st.connect() is not self._conn and not self._conn._read_only:
+            raise _report(_raw_invalid_arg(
+                f"stream must match connection of domain '{self.name()}'",
+                "virDomainOpenConsole", "st"))
+        try:
+            opened = self._call("virDomainOpenConsole", dev_name, flags)
+        except QvirtError:
+            st._attach(None)
+            raise
+        st._attach(opened if isinstance(opened, StreamBackend) else FDStream(opened))
+        return 0
 
     def vcpusFlags(self, flags: int = 0) -> int:
         _exclusive("virDomainGetVcpusFlags", flags, "VIR_DOMAIN_AFFECT_LIVE",

@@ -22,6 +22,11 @@ def register_default_impl() -> None:
         _queue = queue.SimpleQueue()
 
 
+def registered() -> bool:
+    """Whether an event loop is there to run callbacks that must wait for one (streams')."""
+    return _queue is not None
+
+
 def run_default_impl() -> None:
     """One loop iteration: wait for an event, then deliver every one pending."""
     if _queue is None:

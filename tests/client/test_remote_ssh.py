@@ -1,6 +1,7 @@
 """The ssh transport through the system's ssh client and a real sshd this test starts on
-loopback (its own host key, a client key it authorizes), with nc -U on the far side: to qvirtd,
-and to the real libvirtd."""
+loopback (its own host key, a client key it authorizes): nc -U on the far side, to qvirtd and
+to the real libvirtd; and, with no socket named, the far side running ``qvirtd --stdio URI``
+as the client's auto mode asks (the far side's PATH leads to a qvirtd for the test's root)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import qvirt
-from tests.daemon.conftest import Daemon
+from tests.daemon.conftest import QVIRTD, Daemon
 from tests.support.oracle import ensure_libvirtd
 
 SSHD = "/usr/sbin/sshd"
@@ -55,7 +56,9 @@ def sshd(tmp_path: Path) -> Iterator[Sshd]:
         f"Port {port}\nListenAddress 127.0.0.1\nHostKey {work}/host\n"
         f"AuthorizedKeysFile {work}/authorized_keys\nPermitRootLogin prohibit-password\n"
         "PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n"
-        f"StrictModes no\nPidFile {work}/sshd.pid\n")
+        f"StrictModes no\nPidFile {work}/sshd.pid\n"
+        # Where the far side finds the commands the client names (qvirtd, nc).
+        f"SetEnv PATH={work}/bin:/usr/local/bin:/usr/bin:/bin\n")
     # Kept out of root's own known_hosts: the test's host key is new every run.
     command = work / "ssh"
     command.write_text(f"#!/bin/sh\nexec ssh -o UserKnownHostsFile={work}/known_hosts "
@@ -101,6 +104,33 @@ def test_ssh_to_libvirtd(sshd: Sshd) -> None:
     assert conn.getLibVersion() > 0
     assert isinstance(conn.listAllDomains(), list)
     conn.close()
+
+
+def test_ssh_to_qvirtd_stdio(sshd: Sshd, qvirtd: Daemon, tmp_path: Path) -> None:
+    """No socket=: the far side runs the auto mode's shell snippet, which finds qvirtd with
+    --stdio and runs ``qvirtd --stdio qemu:///system``; the qvirtd on the far side's PATH
+    serves the test's root (an installed qvirtd would serve the system's)."""
+    bin_dir = tmp_path / "ssh" / "bin"
+    bin_dir.mkdir()
+    wrapper = bin_dir / "qvirtd"
+    ran = tmp_path / "ran"
+    wrapper.write_text(f'#!/bin/sh\necho "$@" >> {ran}\n'
+                       f'exec {QVIRTD} --root {qvirtd.root} "$@"\n')
+    wrapper.chmod(0o755)
+    uri = (f"qemu+ssh://root@127.0.0.1:{sshd.port}/system?command={sshd.command}"
+           f"&keyfile={sshd.key}&no_tty=1&no_verify=1")
+    conn = qvirt.open(uri)
+    try:
+        assert conn.getType() == "QEMU"
+        assert conn.getURI() == uri
+        with pytest.raises(qvirt.libvirtError) as caught:
+            conn.lookupByName("qd5-nothing")
+        assert caught.value.get_error_message() == \
+            "Domain not found: no domain with matching name 'qd5-nothing'"
+    finally:
+        conn.close()
+    # The auto mode asked for --help first, then ran the relay with the URI.
+    assert ran.read_text() == "--help\n--stdio qemu:///system\n"
 
 
 def test_ssh_without_a_key_fails_fast(sshd: Sshd, qvirtd: Daemon) -> None:

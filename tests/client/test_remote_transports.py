@@ -1,6 +1,6 @@
-"""qvirt's public API over every transport to a real qvirtd: its unix sockets, TCP and TLS
-through a loopback relay the test runs (TLS with a CA, server and client certificates the test
-makes), ssh through an sshd the test starts, and ext. Connection failures carry libvirt's own
+"""qvirt's public API over every transport to a real qvirtd: its unix sockets, its own TCP and
+TLS listeners (TLS with a CA, server and client certificates the test makes), ssh through an
+sshd the test starts, and ext. Connection failures carry libvirt's own
 texts: each is checked against what python3-libvirt says for the same URI."""
 
 from __future__ import annotations
@@ -20,8 +20,7 @@ from qvirt.client.remote.transport import ssh_argv
 from qvirt.client.uri import parse_uri
 from qvirt.errors import ErrorDomain, ErrorNumber
 from tests.client.pki import make_ca
-from tests.client.relay import Relay, server_context
-from tests.daemon.conftest import Daemon, guest_xml
+from tests.daemon.conftest import Daemon, conf_text, free_port, guest_xml, start_qvirtd, stop_qvirtd
 from tests.support.oracle import SYSTEM_PYTHON
 
 # Opens each URI with libvirt-python and prints its error as JSON (or "OK").
@@ -93,66 +92,74 @@ def test_unix(qvirtd: Daemon, tiny_image: Path, tmp_path: Path) -> None:
     ro.close()
 
 
-def test_tcp(qvirtd: Daemon, tiny_image: Path, tmp_path: Path) -> None:
-    relay = Relay(qvirtd.rw)
-    try:
-        uri = f"qemu+tcp://127.0.0.1:{relay.port}/system"
-        exercise(uri, tiny_image, tmp_path / "g", "qd5-tcp")
-        conn = qvirt.open(uri)
-        assert (conn.isSecure(), conn.isEncrypted()) == (0, 0)
-        conn.close()
-    finally:
-        relay.close()
-
-
 @pytest.fixture
-def tls_relay(qvirtd: Daemon, tmp_path: Path) -> Iterator[tuple[Relay, Path]]:
-    """A TLS relay to qvirtd with a server certificate for "localhost", and client PKI
-    directories (pkipath=): good/ from the same CA, foreign/ from another CA."""
+def listening(tmp_path: Path) -> Iterator[tuple[int, int, Path]]:
+    """A qvirtd with its TCP and TLS listeners on loopback (a server certificate for
+    "localhost" from a test CA), and client PKI directories (pkipath=): good/ from the same
+    CA, foreign/ from another CA. Yields the TCP port, the TLS port and the PKI root."""
     ca, other = make_ca(tmp_path / "ca", "qvirt test CA"), make_ca(tmp_path / "other", "other")
-    server = ca.issue(tmp_path / "ca", "server", "localhost", "serverAuth")
+    server_cert, server_key = ca.issue(tmp_path / "ca", "server", "localhost", "serverAuth")
     for kind, issuer in (("good", ca), ("foreign", other)):
         pki = tmp_path / kind
         pki.mkdir()
         (pki / "cacert.pem").write_bytes(ca.cert.read_bytes())
         cert, key = issuer.issue(pki, "client", f"{kind} client", "clientAuth")
         assert (cert, key) == (pki / "clientcert.pem", pki / "clientkey.pem")
-    relay = Relay(qvirtd.rw, server_context(ca.cert, *server))
+    tcp_port, tls_port = free_port(), free_port()
+    conf = tmp_path / "qvirtd.conf"
+    conf.write_text(conf_text(listen_tcp=1, listen_tls=1, tcp_port=str(tcp_port),
+                              tls_port=str(tls_port), listen_addr="127.0.0.1",
+                              auth_tcp="none", ca_file=str(ca.cert),
+                              cert_file=str(server_cert), key_file=str(server_key)))
+    daemon = start_qvirtd(tmp_path / "r", "--config", str(conf))
     try:
-        yield relay, tmp_path
+        yield tcp_port, tls_port, tmp_path
     finally:
-        relay.close()
+        out = stop_qvirtd(daemon)
+    assert daemon.proc.returncode == 0, out
 
 
-def test_tls(tls_relay: tuple[Relay, Path], tiny_image: Path) -> None:
-    relay, pki = tls_relay
-    base = f"qemu+tls://localhost:{relay.port}/system?pkipath="
+def test_tcp(listening: tuple[int, int, Path], tiny_image: Path, tmp_path: Path) -> None:
+    tcp_port, _, _ = listening
+    uri = f"qemu+tcp://127.0.0.1:{tcp_port}/system"
+    exercise(uri, tiny_image, tmp_path / "g", "qd5-tcp")
+    conn = qvirt.open(uri)
+    assert (conn.isSecure(), conn.isEncrypted()) == (0, 0)
+    conn.close()
+
+
+def test_tls(listening: tuple[int, int, Path], tiny_image: Path) -> None:
+    _, port, pki = listening
+    base = f"qemu+tls://localhost:{port}/system?pkipath="
     exercise(base + str(pki / "good"), tiny_image, pki / "g", "qd5-tls")
     conn = qvirt.open(base + str(pki / "good"))
     assert (conn.isSecure(), conn.isEncrypted()) == (1, 1)
     conn.close()
     # The server's certificate names localhost, not 127.0.0.1: refused unless no_verify=1.
-    by_ip = f"qemu+tls://127.0.0.1:{relay.port}/system?pkipath={pki / 'good'}"
+    by_ip = f"qemu+tls://127.0.0.1:{port}/system?pkipath={pki / 'good'}"
     assert qvirt_open(by_ip) == libvirt_open(by_ip)[0] == [
         ErrorNumber.AUTH_FAILED, ErrorDomain.RPC,
         "authentication failed: Failed to verify peer's certificate"]
     assert qvirt_open(by_ip + "&no_verify=1") == "OK"
 
 
-def test_tls_refuses_a_foreign_client_certificate(tls_relay: tuple[Relay, Path]) -> None:
+def test_tls_refuses_a_foreign_client_certificate(listening: tuple[int, int, Path]) -> None:
     """Checked before connecting (libvirt's sanity check of its own credentials), and, when
-    that check is passed by a client trusting the foreign CA too, refused by the server."""
-    relay, pki = tls_relay
+    that check is passed by a client trusting the foreign CA too, refused by qvirtd."""
+    _, port, pki = listening
     foreign = pki / "foreign"
-    uri = f"qemu+tls://localhost:{relay.port}/system?pkipath={foreign}"
+    uri = f"qemu+tls://localhost:{port}/system?pkipath={foreign}"
     assert qvirt_open(uri) == libvirt_open(uri)[0] == [
         ErrorNumber.SYSTEM_ERROR, ErrorDomain.RPC,
         f"Our own certificate {foreign}/clientcert.pem failed validation against "
         f"{foreign}/cacert.pem: The certificate hasn't got a known issuer."]
     (foreign / "cacert.pem").write_bytes((pki / "ca" / "cacert.pem").read_bytes()
                                          + (pki / "other" / "cacert.pem").read_bytes())
-    assert qvirt_open(uri) == [ErrorNumber.SYSTEM_ERROR, ErrorDomain.RPC,
-                               "Unable to read TLS confirmation: Input/output error"]
+    assert qvirt_open(uri) == libvirt_open(uri + "&no_sanity=1")[0] == [
+        ErrorNumber.SYSTEM_ERROR, ErrorDomain.RPC,
+        "Unable to read TLS confirmation: Input/output error"]
+    # The daemon is still there for the right client.
+    assert qvirt_open(f"qemu+tls://localhost:{port}/system?pkipath={pki / 'good'}") == "OK"
 
 
 def test_tls_without_a_ca() -> None:

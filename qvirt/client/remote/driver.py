@@ -4,9 +4,8 @@ REMOTE program calls to a daemon, qvirtd or libvirtd alike.
 Opening follows doRemoteOpen: the transport, AUTH_LIST (auth "none", or polkit, which the daemon
 decides by itself), whether the server does keepalive, CONNECT_OPEN with the URI the server
 should open (the transport, host and the client's own parameters stripped), then whether it
-filters events per callback. Lifecycle events are registered once with the server however many
-local callbacks there are, with the callback procedures when the server has them, else with
-the legacy ones.
+filters events per callback. Lifecycle events are registered with the callback procedures when
+the server has them, once per filter (all domains, or one), else once with the legacy ones.
 """
 
 from __future__ import annotations
@@ -21,6 +20,7 @@ from typing import Any
 from qvirt import constants as C
 from qvirt.client.remote.channel import Channel
 from qvirt.client.remote.rpcclient import RPCClient
+from qvirt.client.remote.stream import RemoteStream
 from qvirt.client.remote.transport import open_channel
 from qvirt.client.uri import ConnectURI
 from qvirt.drivers.base import DomainInfo, DomainRef, LifecycleCallback, NodeInfo
@@ -70,6 +70,8 @@ class RemoteDriver:
     # What a domain handle's cached id follows (see api.virDomain._lifecycle): libvirt's remote
     # driver clears it in virDomainDestroy and leaves it stale after every other call.
     handle_ids = "destroy-only"
+    # Event registrations take the domain they filter on: the server filters, as libvirtd does.
+    filters_events = True
 
     def __init__(self, uri: ConnectURI, read_only: bool) -> None:
         self.uri = uri
@@ -78,7 +80,10 @@ class RemoteDriver:
         self._callbacks: dict[int, LifecycleCallback] = {}
         self._callback_ids = itertools.count(1)
         self._events_lock = threading.Lock()
-        self._remote_callback: int | None = None
+        # local callback id -> the server's callbackID serving it, and the server's
+        # callbackID for each filter (a domain's uuid, None for all): callback procedures only
+        self._remote_ids: dict[int, int] = {}
+        self._remote_by_filter: dict[str | None, int] = {}
         try:
             self._authenticate()
             self.server_keepalive = self._supports(FEATURE_PROGRAM_KEEPALIVE)
@@ -283,13 +288,36 @@ class RemoteDriver:
         ret = self._dom("DOMAIN_GET_SECURITY_LABEL", dom)
         return _c_string(ret["label"]), bool(ret["enforcing"])
 
+    # Streams ---------------------------------------------------------------------------
+
+    def domain_open_console(self, dom: DomainRef, dev_name: str | None,
+                            flags: int = 0) -> RemoteStream:
+        return self._rpc.open_stream(BY_NAME["DOMAIN_OPEN_CONSOLE"], {
+            "dom": _wire(dom), "dev_name": dev_name, "flags": flags})
+
     # Events ----------------------------------------------------------------------------
 
-    def connect_domain_event_register_any(self, callback: LifecycleCallback) -> int:
+    def connect_domain_event_register_any(self, callback: LifecycleCallback,
+                                          dom: DomainRef | None = None) -> int:
+        """With the callback procedures, one server registration per filter (every domain,
+        or one domain), shared by the local callbacks with that filter, as libvirt's remote
+        driver shares them: a callback then sees only events sent after its filter was
+        registered, and the server never sees the same registration twice. Without them,
+        one legacy registration serves every local callback."""
+        key = dom.uuid if dom is not None else None
         with self._events_lock:
-            if not self._callbacks:
-                self._register_remote()
             callback_id = next(self._callback_ids)
+            if self._event_callbacks:
+                remote_id = self._remote_by_filter.get(key)
+                if remote_id is None:
+                    ret = self._call("CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY", {
+                        "eventID": C.VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                        "dom": _wire(dom) if dom is not None else None})
+                    remote_id = self._remote_by_filter[key] = ret["callbackID"]
+                self._remote_ids[callback_id] = remote_id
+            elif not self._callbacks:
+                self._call("CONNECT_DOMAIN_EVENT_REGISTER_ANY",
+                           {"eventID": C.VIR_DOMAIN_EVENT_ID_LIFECYCLE})
             self._callbacks[callback_id] = callback
         return callback_id
 
@@ -298,40 +326,32 @@ class RemoteDriver:
             if callback_id not in self._callbacks:
                 raise InvalidArg(f"event callback id {callback_id} not registered",
                                  domain=ErrorDomain.NONE)
-            if len(self._callbacks) == 1:
-                self._deregister_remote()
+            remote_id = self._remote_ids.pop(callback_id, None)
+            if remote_id is not None and remote_id not in self._remote_ids.values():
+                self._call("CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY",
+                           {"callbackID": remote_id})
+                self._remote_by_filter = {k: v for k, v in self._remote_by_filter.items()
+                                          if v != remote_id}
+            elif remote_id is None and len(self._callbacks) == 1:
+                self._call("CONNECT_DOMAIN_EVENT_DEREGISTER_ANY",
+                           {"eventID": C.VIR_DOMAIN_EVENT_ID_LIFECYCLE})
             del self._callbacks[callback_id]
 
-    def _register_remote(self) -> None:
-        lifecycle = C.VIR_DOMAIN_EVENT_ID_LIFECYCLE
-        if self._event_callbacks:
-            ret = self._call("CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY",
-                             {"eventID": lifecycle, "dom": None})
-            self._remote_callback = ret["callbackID"]
-        else:
-            self._call("CONNECT_DOMAIN_EVENT_REGISTER_ANY", {"eventID": lifecycle})
-
-    def _deregister_remote(self) -> None:
-        if self._remote_callback is not None:
-            self._call("CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY",
-                       {"callbackID": self._remote_callback})
-            self._remote_callback = None
-        else:
-            self._call("CONNECT_DOMAIN_EVENT_DEREGISTER_ANY",
-                       {"eventID": C.VIR_DOMAIN_EVENT_ID_LIFECYCLE})
-
     def _on_event(self, procedure: Procedure, msg: Any) -> None:
-        """A server event, on the RPC client's delivery thread: to every local callback."""
+        """A server event, on the RPC client's delivery thread: to the local callback its
+        registration belongs to, or to every one for a legacy event."""
         # Under the lock: an event may arrive before the registration that asked for it has
         # finished noting its callback id.
         with self._events_lock:
             if procedure.name == "DOMAIN_EVENT_CALLBACK_LIFECYCLE":
-                if msg["callbackID"] != self._remote_callback:
-                    return
+                callbacks = [self._callbacks[local]
+                             for local, remote in self._remote_ids.items()
+                             if remote == msg["callbackID"]]
                 msg = msg["msg"]
-            elif procedure.name != "DOMAIN_EVENT_LIFECYCLE":
+            elif procedure.name == "DOMAIN_EVENT_LIFECYCLE" and not self._remote_ids:
+                callbacks = list(self._callbacks.values())
+            else:
                 return
-            callbacks = list(self._callbacks.values())
         ref = _ref(msg["dom"])
         for callback in callbacks:
             callback(ref, msg["event"], msg["detail"])

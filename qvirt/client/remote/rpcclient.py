@@ -3,8 +3,10 @@ replies matched to their calls, errors as the server sent them, keepalive, and e
 
 One reader thread owns the channel's input: it answers the server's keepalive PINGs, hands each
 REPLY to the thread waiting on its serial, and queues server MESSAGEs (events) for a delivery
-thread, so an event callback may call back into the connection. Any number of threads may call
-at once; each call sends its frame under the channel's write lock and waits for its own reply.
+thread, so an event callback may call back into the connection; and it hands each STREAM frame
+to the stream open on its procedure and serial (client/remote/stream.py). Any number of threads
+may call at once; each call sends its frame under the channel's write lock and waits for its
+own reply.
 Once the stream fails, every waiting call fails with the stream's error and later calls with
 libvirt's "client socket is closed".
 """
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qvirt.client.remote.channel import Channel
+from qvirt.client.remote.stream import RemoteStream
 from qvirt.errors import ErrorDomain, InternalError, QvirtError
 from qvirt.rpc import keepalive
 from qvirt.rpc.errors import RPCError
@@ -29,6 +32,7 @@ from qvirt.rpc.packet import (
     REMOTE_PROGRAM,
     REMOTE_PROTOCOL_VERSION,
     FrameParser,
+    Header,
     Message,
     MessageType,
     Status,
@@ -70,6 +74,7 @@ class RPCClient:
         self._on_event = on_event
         self._serials = itertools.count(1)
         self._pending: dict[int, _Pending] = {}
+        self._streams: dict[tuple[int, int], RemoteStream] = {}
         self._lock = threading.Lock()
         self._closed: QvirtError | None = None
         self._unreported: QvirtError | None = None
@@ -90,7 +95,19 @@ class RPCClient:
 
     def call(self, procedure: Procedure, args: Any = None) -> Any:
         """Send ``procedure`` with ``args``; its decoded ret, or the server's error raised."""
+        return self._call(procedure, args, opens_stream=False)[0]
+
+    def open_stream(self, procedure: Procedure, args: Any = None) -> RemoteStream:
+        """Call a stream-opening ``procedure``: the stream exists before the call is sent, so
+        no frame the server sends right after its reply is missed."""
+        stream = self._call(procedure, args, opens_stream=True)[1]
+        assert stream is not None
+        return stream
+
+    def _call(self, procedure: Procedure, args: Any,
+              opens_stream: bool) -> tuple[Any, RemoteStream | None]:
         pending = _Pending(procedure)
+        stream = None
         with self._lock:
             if self._closed is not None:
                 # The stream's own error goes to the first caller after it failed (the reader
@@ -99,6 +116,11 @@ class RPCClient:
                 raise err or InternalError(CLOSED, domain=ErrorDomain.RPC)
             serial = next(self._serials)
             self._pending[serial] = pending
+            if opens_stream:
+                stream = RemoteStream(self, Header(REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION,
+                                                   procedure.number, MessageType.CALL, serial,
+                                                   Status.OK))
+                self._streams[stream.key] = stream
         try:
             self.channel.send(call_frame(procedure, serial, args))
         except QvirtError as err:
@@ -106,9 +128,31 @@ class RPCClient:
         self._start_reader()
         pending.done.wait()
         if pending.error is not None:
+            if stream is not None:
+                self.forget_stream(stream)
             raise pending.error
         assert pending.message is not None
-        return unpack(procedure.ret, pending.message.payload)
+        return unpack(procedure.ret, pending.message.payload), stream
+
+    # Streams ---------------------------------------------------------------------------
+
+    def send_frame(self, frame: bytes) -> None:
+        """A stream's frame, answered by no reply of its own."""
+        with self._lock:
+            if self._closed is not None:
+                raise self._closed
+        try:
+            self.channel.send(frame)
+        except QvirtError as err:
+            self._fail(err)
+            raise
+
+    def forget_stream(self, stream: RemoteStream) -> None:
+        """The stream is done: later frames on its serial are dropped, as libvirt drops
+        packets for no stream it knows."""
+        with self._lock:
+            if self._streams.get(stream.key) is stream:
+                del self._streams[stream.key]
 
     # Reading ---------------------------------------------------------------------------
 
@@ -151,6 +195,14 @@ class RPCClient:
             except RPCError as err:
                 log.warning("ignoring undecodable event %s: %s", procedure.name, err)
             return
+        if header.type in (MessageType.STREAM, MessageType.STREAM_HOLE):
+            with self._lock:
+                stream = self._streams.get((header.proc, header.serial))
+            if stream is None:
+                log.warning("ignoring stream frame for unknown serial %d", header.serial)
+            else:
+                stream.incoming(message)
+            return
         if header.type != MessageType.REPLY:
             log.warning("ignoring message of type %d", header.type)
             return
@@ -184,9 +236,12 @@ class RPCClient:
                 if not self._pending and not closing:
                     self._unreported = err
             pending, self._pending = self._pending, {}
+            streams, self._streams = self._streams, {}
         for call in pending.values():
             call.error = err
             call.done.set()
+        for stream in streams.values():
+            stream.fail(err)
         self.channel.shutdown()
 
     def close(self) -> None:

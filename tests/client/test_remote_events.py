@@ -1,0 +1,46 @@
+"""Lifecycle events from qvirtd to qvirt's client, through qvirt's default event loop run as a
+libvirt-python application runs libvirt's: the tiny guest defined, started, suspended,
+resumed, destroyed and undefined, seen by callbacks for every domain, for the guest, and for
+another domain. The same script run by python3-libvirt against the same qvirtd is the oracle."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.daemon.conftest import Daemon, guest_xml
+from tests.daemon.test_events import SCRIPT
+from tests.support.oracle import SYSTEM_PYTHON
+
+# The oracle's script, importing qvirt in libvirt's place.
+QVIRT_SCRIPT = SCRIPT.replace("import sys, threading, libvirt",
+                              "import sys, threading, qvirt as libvirt")
+
+
+def lifecycle(python: str, script: str, uri: str, xml: Path,
+              other_xml: Path) -> dict[str, list[tuple[str, int, int]]]:
+    result = subprocess.run([python, "-c", script, uri, str(xml), str(other_xml)],
+                            capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr
+    got: dict[str, list[tuple[str, int, int]]] = eval(result.stdout)  # the script's repr()
+    return got
+
+
+@pytest.mark.integration
+@pytest.mark.compat
+def test_qvirt_receives_what_python_libvirt_receives(qvirtd: Daemon, tiny_image: Path,
+                                                     guest_dir: Path) -> None:
+    assert QVIRT_SCRIPT != SCRIPT
+    name, other = f"qd5-{os.getpid()}-qev", f"qd5-{os.getpid()}-qev-other"
+    have = lifecycle(sys.executable, QVIRT_SCRIPT, qvirtd.uri,
+                     guest_xml(tiny_image, guest_dir / "q", name),
+                     guest_xml(tiny_image, guest_dir / "q2", other))
+    want = lifecycle(SYSTEM_PYTHON, SCRIPT, qvirtd.uri,
+                     guest_xml(tiny_image, guest_dir / "l", name),
+                     guest_xml(tiny_image, guest_dir / "l2", other))
+    assert have == want
+    assert [event for _, event, _ in have["dom"]] == [4, 2, 3, 4, 5, 1]
