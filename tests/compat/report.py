@@ -66,7 +66,7 @@ def statuses() -> dict[str, tuple[str, list[str]]]:
         words = args[1:] if args[:1] == ["-r"] else args
         for command in commands_of(words):
             covered.setdefault(command, []).append(name)
-    result = {}
+    result: dict[str, tuple[str, list[str]]] = {}
     for _group, command in virsh_commands():
         if find_command(command) is None:
             result[command] = ("not implemented", [])
