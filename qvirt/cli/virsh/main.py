@@ -5,6 +5,7 @@ virshParseArgv, vshCommandRun)."""
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -272,6 +273,9 @@ def run_one(ctl: Control, inv: Invocation) -> bool:
 def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
          stderr: TextIO | None = None, stdin: TextIO | None = None) -> int:
     """Run qvirt; the exit status. With streams given it runs in-process (tests)."""
+    if stdout is None:
+        # A closed pipe ends qvirt silently, as it ends virsh (the default SIGPIPE action).
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     args = list(sys.argv[1:] if argv is None else argv)
     prog = os.path.basename(sys.argv[0]) if argv is None else "qvirt"
     ctl = Control(out=stdout or sys.stdout, err=stderr or sys.stderr)
