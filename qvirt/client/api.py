@@ -333,6 +333,10 @@ class virDomain:
     def state(self, flags: int = 0) -> list[int]:
         return list(self._call("virDomainGetState", flags))
 
+    def controlInfo(self, flags: int = 0) -> list[int]:
+        """virDomainGetControlInfo: [state, details, stateTime]."""
+        return list(self._call("virDomainGetControlInfo", flags))
+
     def isActive(self) -> int:
         return int(self._call("virDomainIsActive"))
 

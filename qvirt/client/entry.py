@@ -57,6 +57,7 @@ _ENTRIES = (
     Entry("virDomainDestroyFlags", "domain_destroy_flags", writes=True),
     Entry("virDomainGetInfo", "domain_get_info"),
     Entry("virDomainGetState", "domain_get_state"),
+    Entry("virDomainGetControlInfo", "domain_get_control_info"),
     Entry("virDomainIsActive", "domain_is_active"),
     Entry("virDomainIsPersistent", "domain_is_persistent"),
     Entry("virDomainGetAutostart", "domain_get_autostart"),

@@ -146,3 +146,10 @@ class SecurityDriver(Protocol):
 
 class ManagedSaveDriver(Protocol):
     def domain_has_managed_save_image(self, dom: DomainRef, flags: int = 0) -> bool: ...
+
+
+class ControlInfoDriver(Protocol):
+    """virDomainGetControlInfo: (state, details, stateTime in ms), VIR_DOMAIN_CONTROL_*."""
+
+    def domain_get_control_info(self, dom: DomainRef,
+                                flags: int = 0) -> tuple[int, int, int]: ...

@@ -62,7 +62,7 @@ FLAGS: dict[str, tuple[str, int]] = {
                               C.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
                               | C.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
                               | C.VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA
-                              | C.VIR_DOMAIN_UNDEFINE_NVRAM | C.VIR_DOMAIN_UNDEFINE_KEEP_NVRAM
+                              | C.VIR_DOMAIN_UNDEFINE_KEEP_NVRAM
                               | C.VIR_DOMAIN_UNDEFINE_TPM | C.VIR_DOMAIN_UNDEFINE_KEEP_TPM),
     "domain_destroy_flags": ("testDomainDestroyFlags", C.VIR_DOMAIN_DESTROY_GRACEFUL),
     "domain_shutdown_flags": ("testDomainShutdownFlags", 0),
@@ -72,6 +72,7 @@ FLAGS: dict[str, tuple[str, int]] = {
                       | C.VIR_DOMAIN_REBOOT_SIGNAL | C.VIR_DOMAIN_REBOOT_PARAVIRT),
     "domain_reset": ("testDomainReset", 0),
     "domain_get_state": ("testDomainGetState", 0),
+    "domain_get_control_info": ("testDomainGetControlInfo", 0),
     "domain_has_managed_save_image": ("testDomainHasManagedSaveImage", 0),
     "connect_get_sysinfo": ("testConnectGetSysinfo", 0),
     "domain_get_xml_desc": ("testDomainGetXMLDesc",
@@ -447,6 +448,14 @@ class TestDriver:
         with self._state.lock:
             obj = self._get(dom)
             return obj.state, obj.reason
+
+    def domain_get_control_info(self, dom: DomainRef, flags: int = 0) -> tuple[int, int, int]:
+        """Nothing stands between the test driver and its domains: always ok, while
+        running."""
+        check_flags("domain_get_control_info", flags)
+        with self._state.lock:
+            _check_active(self._get(dom))
+        return C.VIR_DOMAIN_CONTROL_OK, 0, 0
 
     def domain_is_active(self, dom: DomainRef) -> bool:
         with self._state.lock:

@@ -1,0 +1,1 @@
+"""qvirt: the virsh-compatible command line and interactive shell."""

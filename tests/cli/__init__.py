@@ -1,0 +1,1 @@
+"""qvirt, the virsh command line, on its own."""

@@ -1,0 +1,1 @@
+"""virsh against qvirt: the same command lines, compared byte for byte."""

@@ -1,0 +1,24 @@
+"""Files the compat cases name: a guest definition, a document libvirt refuses, a directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.compat.cases import BAD, GUEST, UNTYPED
+
+
+@pytest.fixture
+def case_files(tmp_path: Path) -> dict[str, str]:
+    (tmp_path / "guest.xml").write_text(GUEST)
+    (tmp_path / "bad.xml").write_text(BAD)
+    (tmp_path / "untyped.xml").write_text(UNTYPED)
+    (tmp_path / "adir").mkdir()
+    return {"xml": str(tmp_path / "guest.xml"), "bad": str(tmp_path / "bad.xml"),
+            "untyped": str(tmp_path / "untyped.xml"),
+            "dir": str(tmp_path / "adir")}
+
+
+def expand(args: list[str], files: dict[str, str]) -> list[str]:
+    return [a.format(**files) for a in args]
