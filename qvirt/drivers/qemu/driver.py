@@ -103,6 +103,8 @@ T = TypeVar("T")
 # The lifecycle actions (<on_poweroff>, <on_reboot>, <on_crash>) that end in a restart.
 RESTART_ACTIONS = ("restart", "rename-restart", "coredump-restart")
 DESTROY_ACTIONS = ("destroy", "coredump-destroy")
+# How long a destroy waits, once QEMU is dead, for the events it sent before it went.
+DRAIN_WAIT = 5.0
 
 
 def no_domain(detail: str) -> QvirtError:
@@ -779,6 +781,9 @@ class QemuDriver:
             except QvirtError:
                 vm.being_destroyed = False
                 raise
+        if vm.monitor is not None:
+            # QEMU's SHUTDOWN for the SIGTERM comes before its end: reported before STOPPED.
+            await vm.monitor.drain(DRAIN_WAIT)
         async with vm.job:
             await self._stop(vm, Shutoff.DESTROYED, Stopped.DESTROYED)
         if flags & DestroyFlags.REMOVE_LOGS:
@@ -1029,9 +1034,12 @@ class QemuDriver:
             self._save_status(vm)
 
     def on_shutdown(self, vm: VM, data: dict[str, Any]) -> None:
-        # Ignored: a panic's own shutdown, and the SIGTERM of a stop already decided on.
-        if (not vm.active or data.get("reason") == "guest-panic" or vm.being_destroyed
-                or vm.pending_stop is not None or vm.state == State.CRASHED):
+        """qemuProcessHandleShutdown. Ignored: a repeated one, a panic's own, the SIGTERM of
+        a stop already decided on, and that of a start being undone. A destroy's SIGTERM is
+        reported (QEMU says guest=false: "shutdown (host)"), and nothing more is done."""
+        if (not vm.active or vm.got_shutdown or data.get("reason") == "guest-panic"
+                or vm.pending_stop is not None or vm.state == State.CRASHED
+                or (vm.state, vm.reason) == (State.PAUSED, Paused.STARTING_UP)):
             return
         vm.got_shutdown = True
         vm.went_down.set()
@@ -1040,6 +1048,8 @@ class QemuDriver:
             if guest is not None else ShutdownDetail.FINISHED
         vm.state, vm.reason = State.SHUTDOWN, Shutdown.UNKNOWN
         self._emit(vm, Event.SHUTDOWN, detail)
+        if vm.being_destroyed:
+            return
         assert vm.live is not None
         if vm.fake_reboot or vm.live.on_poweroff in RESTART_ACTIONS:
             self._spawn(self._fake_reboot(vm))

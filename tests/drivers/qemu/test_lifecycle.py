@@ -78,6 +78,7 @@ def test_start_and_destroy(driver: QemuDriver, events: Events, tiny_image: Path,
     assert events.seen == [("tiny", Event.DEFINED, Defined.ADDED),
                            ("tiny", Event.RESUMED, Resumed.UNPAUSED),
                            ("tiny", Event.STARTED, Started.BOOTED),
+                           ("tiny", Event.SHUTDOWN, ShutdownDetail.HOST),
                            ("tiny", Event.STOPPED, Stopped.DESTROYED)]
     # The next start gets the next id, as libvirt's counter gives.
     assert driver.domain_create_with_flags(ref).id == 2
