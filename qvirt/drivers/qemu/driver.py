@@ -45,10 +45,13 @@ from qvirt.drivers.qemu.capabilities import (
 )
 from qvirt.drivers.qemu.command import RunPaths, build_command, command_env
 from qvirt.drivers.qemu.console import Consoles, PtyStream, pick_console
+from qvirt.drivers.qemu.disk_chain import number_storage
 from qvirt.drivers.qemu.domain_setup import (
     channel_socket_names,
     check_host_files,
+    label_dac,
     place_channel_sockets,
+    set_partition,
 )
 from qvirt.drivers.qemu.domain_vm import AGENT_CHANNEL, VM
 from qvirt.drivers.qemu.events import EventHub
@@ -296,6 +299,8 @@ class QemuDriver:
             vm = VM(str(live.name), str(live.uuid), None)
             self._add(vm)
         live.id = str(dom_id)
+        # A dynamic label is the process's: not read back from a document, made again.
+        label_dac(live, os.getuid(), os.getgid())
         vm.live, vm.id = live, dom_id
         vm.state, vm.reason = status.state, status.reason
         vm.runtime_dir, vm.monitor_path = status.runtime_dir, status.monitor
@@ -308,6 +313,9 @@ class QemuDriver:
                     vm.monitor = await QemuMonitor.connect(address, vm.name,
                                                            _Handler(self, vm), timeout=10)
                 await vm.monitor.load_commands()
+                # qvirt's parser forgets pty paths (libvirt's, only in definitions):
+                # QEMU tells them again.
+                await self._fill_ptys(vm)
                 run = await vm.monitor.query_status()
                 self._refresh_state(vm, run.running, run.status)
                 self._attach_agent(vm)
@@ -599,6 +607,9 @@ class QemuDriver:
         facts = await self._get_facts()
         live = source.copy()
         check_host_files(live)
+        set_partition(live)
+        number_storage(live)
+        label_dac(live, os.getuid(), os.getgid())
         vm.id = self._next_id()
         live.id = str(vm.id)
         vm.live = live
@@ -711,6 +722,10 @@ class QemuDriver:
                 sources = serial_ptys.get(console.target_port)
                 if sources:
                     console.sources = [ChrSource(path=sources[0].path)]
+            # A console that is the first serial port under another name shows that port.
+            shown = console.serial if console.serial is not None else console
+            if shown.type == "pty" and shown.sources and shown.sources[0].path:
+                console.tty = shown.sources[0].path
 
     async def _refresh_channels(self, vm: VM) -> None:
         """Whether the guest holds its agent port open: VSERPORT_CHANGE events that came

@@ -94,7 +94,8 @@ def test_live_xml_shows_the_ptys_qemu_allocated(driver: QemuDriver, tiny_image: 
     live = driver.domain_get_xml_desc(ref)
     serial = re.search(r"<serial type='pty'>\s*<source path='(/dev/pts/\d+)'/>", live)
     assert serial is not None, live
-    assert f"<console type='pty'>\n      <source path='{serial.group(1)}'/>" in live
+    assert (f"<console type='pty' tty='{serial.group(1)}'>\n"
+            f"      <source path='{serial.group(1)}'/>") in live
     assert Path(serial.group(1)).exists()
 
 
