@@ -79,6 +79,7 @@ def test_python_libvirt_receives_lifecycle_events(qvirtd: Daemon, tiny_image: Pa
         (name, C.VIR_DOMAIN_EVENT_STARTED, C.VIR_DOMAIN_EVENT_STARTED_BOOTED),
         (name, C.VIR_DOMAIN_EVENT_SUSPENDED, C.VIR_DOMAIN_EVENT_SUSPENDED_PAUSED),
         (name, C.VIR_DOMAIN_EVENT_RESUMED, C.VIR_DOMAIN_EVENT_RESUMED_UNPAUSED),
+        (name, C.VIR_DOMAIN_EVENT_SHUTDOWN, C.VIR_DOMAIN_EVENT_SHUTDOWN_HOST),
         (name, C.VIR_DOMAIN_EVENT_STOPPED, C.VIR_DOMAIN_EVENT_STOPPED_DESTROYED),
         (name, C.VIR_DOMAIN_EVENT_UNDEFINED, C.VIR_DOMAIN_EVENT_UNDEFINED_REMOVED),
     ]
@@ -97,16 +98,7 @@ def test_python_libvirt_receives_lifecycle_events(qvirtd: Daemon, tiny_image: Pa
         for leftover in (name, other):
             virsh(LIBVIRTD_URI, "destroy", leftover)
             virsh(LIBVIRTD_URI, "undefine", leftover)
-    assert have == {which: [e for e in events if e not in DRIVER_GAPS]
-                    for which, events in want.items()}
-
-
-# What libvirtd reports that qvirt's QEMU driver does not (yet): on destroy, QEMU's SHUTDOWN
-# for the SIGTERM, which libvirt 9.0's qemuProcessHandleShutdown turns into "shutdown (host)"
-# before "stopped (destroyed)"; qvirt's driver ignores that SHUTDOWN. A driver matter, left
-# out of the comparison here and named, so the day the driver reports it this list empties.
-DRIVER_GAPS = {(f"qd5-{os.getpid()}-ev", C.VIR_DOMAIN_EVENT_SHUTDOWN,
-                C.VIR_DOMAIN_EVENT_SHUTDOWN_HOST)}
+    assert have == want
 
 
 class Raw:

@@ -48,15 +48,11 @@ def steps(name: str, xml: Path) -> list[tuple[str, ...]]:
 # What qvirt's QEMU driver does not put in documents yet, taken out of libvirtd's before they
 # are compared. They are the driver's matters, not the daemon's: in capabilities, the host
 # CPU's model and features (libvirt names them from its cpu_map); in the live domain XML, the
-# cgroup partition (<resource>), the CPU definition refreshed from QEMU (check='full' and the
-# features found), the disk source's index and <backingStore/>, the console's legacy tty
-# attribute and the DAC <seclabel>.
+# CPU definition refreshed from QEMU (check='full' and the features found).
 DRIVER_GAPS = {
     "capabilities": [r"(?m)^      <model>\S+</model>\n", r"(?m)^      <feature name='\S+'/>\n"],
-    "dumpxml": [r"(?s)  <resource>.*?</resource>\n", r"(?<=match='exact' check=')full",
-                r"(?m)^    <feature policy='require' name='\S+'/>\n", r" index='\d+'",
-                r"(?m)^      <backingStore/>\n", r" tty='/dev/pts/\d+'",
-                r"(?s)  <seclabel type='dynamic' model='dac'.*?</seclabel>\n"],
+    "dumpxml": [r"(?<=match='exact' check=')full",
+                r"(?m)^    <feature policy='require' name='\S+'/>\n"],
 }
 DRIVER_GAP_FILLS = {r"(?<=match='exact' check=')full": "none"}
 

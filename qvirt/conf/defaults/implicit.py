@@ -50,6 +50,7 @@ def apply(dom: Domain, facts: GuestFacts) -> None:
     _videos(devices)
     if devices.memballoon is None:
         devices.memballoon = Memballoon(model="virtio")
+    _forget_storage_ids(devices)
     _misc(devices)
     _check_spice(devices)
     _check_support(dom, devices, facts)
@@ -84,6 +85,20 @@ def _chardevs(devices: Devices) -> None:
     for channel in devices.channels:
         # The connection state is runtime information, forgotten at define.
         channel.target_state = None
+    for console in devices.consoles:
+        console.tty = None
+
+
+def _forget_storage_ids(devices: Devices) -> None:
+    """The ids a start gives a disk's images are runtime information, forgotten at define
+    (the chain itself is kept: libvirt reads a given <backingStore> as the user's)."""
+    for disk in devices.disks:
+        if disk.source is not None:
+            disk.source.index = None
+        layer = disk.backing_store
+        while layer is not None:
+            layer.index = None
+            layer = layer.backing_store
 
 
 def _console_compat(devices: Devices) -> None:

@@ -171,8 +171,10 @@ class Parallel(CharDevice):
 
 class Console(CharDevice):
     TAG = "console"
-    ORDER = ("type", "sources", "protocol", "log_file", "log_append", "target_type",
+    ORDER = ("type", "tty", "sources", "protocol", "log_file", "log_append", "target_type",
              "target_port", "alias", "address")
+    # A running pty console's path again, as the legacy attribute libvirt still prints.
+    tty = Attr("@tty")
     target_type = Attr("target/@type", target_types(
         "serial", "xen", "uml", "virtio", "lxc", "openvz", "sclp", "sclplm"))
     target_port = Attr("target/@port", PORT)
@@ -186,6 +188,9 @@ class Console(CharDevice):
             return super().to_node()
         node = self.serial.to_node()
         node.tag = self.TAG
+        if self.tty is not None:
+            node.attrs = {"type": node.attrs["type"], "tty": self.tty,
+                          **{k: v for k, v in node.attrs.items() if k != "type"}}
         target = Node("target", {"type": "serial"})
         if self.serial.target_port is not None:
             target.attrs["port"] = str(self.serial.target_port)

@@ -229,7 +229,8 @@ class Disk(DeviceDef):
             "nvme": ("type", "managed", "namespace", "address"),
             "vhostuser": ("type", "path", "reconnect"),
         }[str(self.type)]
-        common = ("startup_policy", "seclabels", "auth", "encryption", "reservations")
+        common = ("startup_policy", "index", "seclabels", "auth", "encryption",
+                  "reservations")
         for name, _ in src.fields():
             if name not in keep and name not in common:
                 setattr(src, name, [] if name in ("hosts", "seclabels") else None)

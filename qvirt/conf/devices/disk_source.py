@@ -124,9 +124,9 @@ class DiskSource(XMLObject):
     TAG = "source"
     KEEP_EMPTY = True
     ORDER = ("type", "protocol", "name", "query", "tls", "file", "dev", "dir", "pool",
-             "volume", "mode", "path", "managed", "namespace", "startup_policy", "hosts",
-             "snapshot", "config", "initiator_iqn", "ssl_verify", "readahead", "timeout",
-             "reconnect", "address", "seclabels", "auth", "encryption", "reservations")
+             "volume", "mode", "path", "managed", "namespace", "startup_policy", "index",
+             "hosts", "snapshot", "config", "initiator_iqn", "ssl_verify", "readahead",
+             "timeout", "reconnect", "address", "seclabels", "auth", "encryption", "reservations")
     type = Attr("@type", Choice("pci", "unix"))
     protocol = Attr("@protocol", PROTOCOLS)
     name = Attr("@name")
@@ -142,6 +142,8 @@ class DiskSource(XMLObject):
     managed = Attr("@managed", YesNo)
     namespace = Attr("@namespace", UInt)
     startup_policy = Attr("@startupPolicy", Choice("mandatory", "requisite", "optional"))
+    # The storage id a start gave the top image (the N of QEMU's libvirt-N-format node).
+    index = Attr("@index", UInt)
     hosts = Child(Host, single=False)
     snapshot = Attr("snapshot/@name")
     config = Attr("config/@file")

@@ -2,8 +2,10 @@
 image, bottom of the backing chain first) and one -device, as libvirt 9.0 builds them
 (qemuBuildDiskCommandLine, qemuBlockStorageSourceGetBackendProps).
 
-Node names follow libvirt: ``libvirt-N-storage`` / ``libvirt-N-format`` where N counts image
-layers from the last disk to the first and, within a disk, from the top of its chain down."""
+Node names follow libvirt: ``libvirt-N-storage`` / ``libvirt-N-format`` where N is the layer's
+storage id: the ``index`` a start gave it (disk_chain), else counted as libvirt counts them,
+from the last disk to the first (an empty drive takes a number too) and, within a disk, from
+the top of its chain down."""
 
 from __future__ import annotations
 
@@ -69,21 +71,25 @@ def disk_layers(dom: Domain) -> dict[int, list[Layer]]:
     counter = 0
     for pos in range(len(dom.devices.disks) - 1, -1, -1):
         disk = dom.devices.disks[pos]
+        if disk.type != "vhostuser":
+            counter += 1
         if disk.type == "vhostuser" or _is_empty(disk):
             chains[pos] = []
             continue
+        assert disk.source is not None
         layers: list[Layer] = []
         driver = disk.driver
-        counter += 1
         # A directory is shown as a FAT image whose format layer is raw.
         fmt = driver.type if driver and driver.type and disk.type != "dir" else "raw"
-        layers.append(Layer(str(disk.type), disk.source, fmt, counter,
+        layers.append(Layer(str(disk.type), disk.source, fmt, disk.source.index or counter,
                             bool(disk.readonly) or disk.device == "cdrom", top=True))
         backing = disk.backing_store
         while backing is not None and backing.source is not None:
-            counter += 1
+            if backing.index is None:
+                counter += 1
             layers.append(Layer(str(backing.type or "file"), backing.source,
-                                backing.format or "raw", counter, True, top=False))
+                                backing.format or "raw", backing.index or counter, True,
+                                top=False))
             backing = backing.backing_store
         layers[-1].ends_chain = backing is not None
         chains[pos] = layers

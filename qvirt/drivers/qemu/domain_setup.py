@@ -1,6 +1,7 @@
 """What a start prepares before QEMU runs: the host files the guest needs, checked with the
-errors libvirt's storage and security drivers give, and a socket path for every unix channel
-that has none, in the domain's runtime directory."""
+errors libvirt's storage and security drivers give, a socket path for every unix channel
+that has none, in the domain's runtime directory, and what the live definition says of the
+process's placement and labels."""
 
 from __future__ import annotations
 
@@ -9,7 +10,12 @@ from pathlib import Path
 
 from qvirt.conf.devices.chardev import Channel, ChrSource
 from qvirt.conf.domain import Domain
+from qvirt.conf.domain_security import SecLabel
+from qvirt.conf.domain_tuning import Resource
 from qvirt.errors import ErrorDomain, ErrorNumber, QvirtError
+
+# The resource partition libvirt gives a guest that names none (virDomainCgroupInitCgroup).
+DEFAULT_PARTITION = "/machine"
 
 
 def check_host_files(dom: Domain) -> None:
@@ -48,3 +54,28 @@ def place_channel_sockets(dom: Domain, rundir: Path) -> list[ChrSource]:
         chan.sources = [source]
         placed.append(source)
     return placed
+
+
+def set_partition(dom: Domain) -> None:
+    """libvirtd names the cgroup partition of every guest it starts; qvirt shows the same
+    partition (it does not move QEMU into a cgroup of its own)."""
+    if dom.resource is None:
+        dom.resource = Resource(partition=DEFAULT_PARTITION)
+    elif dom.resource.partition is None:
+        dom.resource.partition = DEFAULT_PARTITION
+
+
+def label_dac(dom: Domain, uid: int, gid: int) -> None:
+    """virSecurityManagerGenLabel for the DAC driver: a domain without a DAC label gets a
+    dynamic one; a dynamic label is the user and group QEMU runs as; a relabelling label
+    labels the images with the same."""
+    label = next((s for s in dom.seclabels if s.model == "dac"), None)
+    if label is None:
+        label = SecLabel(type="dynamic", model="dac", relabel=True)
+        dom.seclabels.append(label)
+    if label.type == "none":
+        return
+    if label.type == "dynamic":
+        label.label = f"+{uid}:+{gid}"
+    if label.relabel:
+        label.imagelabel = label.label

@@ -46,10 +46,13 @@ from qvirt.drivers.qemu.capabilities import (
 )
 from qvirt.drivers.qemu.command import RunPaths, build_command, command_env
 from qvirt.drivers.qemu.console import Consoles, PtyStream, pick_console
+from qvirt.drivers.qemu.disk_chain import number_storage
 from qvirt.drivers.qemu.domain_setup import (
     channel_socket_names,
     check_host_files,
+    label_dac,
     place_channel_sockets,
+    set_partition,
 )
 from qvirt.drivers.qemu.domain_vm import AGENT_CHANNEL, VM
 from qvirt.drivers.qemu.events import EventHub
@@ -105,6 +108,8 @@ T = TypeVar("T")
 # The lifecycle actions (<on_poweroff>, <on_reboot>, <on_crash>) that end in a restart.
 RESTART_ACTIONS = ("restart", "rename-restart", "coredump-restart")
 DESTROY_ACTIONS = ("destroy", "coredump-destroy")
+# How long a destroy waits, once QEMU is dead, for the events it sent before it went.
+DRAIN_WAIT = 5.0
 
 
 def no_domain(detail: str) -> QvirtError:
@@ -300,6 +305,8 @@ class QemuDriver:
             vm = VM(str(live.name), str(live.uuid), None)
             self._add(vm)
         live.id = str(dom_id)
+        # A dynamic label is the process's: not read back from a document, made again.
+        label_dac(live, os.getuid(), os.getgid())
         vm.live, vm.id = live, dom_id
         vm.state, vm.reason = status.state, status.reason
         vm.runtime_dir, vm.monitor_path = status.runtime_dir, status.monitor
@@ -312,6 +319,9 @@ class QemuDriver:
                     vm.monitor = await QemuMonitor.connect(address, vm.name,
                                                            _Handler(self, vm), timeout=10)
                 await vm.monitor.load_commands()
+                # qvirt's parser forgets pty paths (libvirt's, only in definitions):
+                # QEMU tells them again.
+                await self._fill_ptys(vm)
                 run = await vm.monitor.query_status()
                 self._refresh_state(vm, run.running, run.status)
                 self._attach_agent(vm)
@@ -603,6 +613,9 @@ class QemuDriver:
         facts = await self._get_facts()
         live = source.copy()
         check_host_files(live)
+        set_partition(live)
+        number_storage(live)
+        label_dac(live, os.getuid(), os.getgid())
         vm.id = self._next_id()
         live.id = str(vm.id)
         vm.live = live
@@ -715,6 +728,10 @@ class QemuDriver:
                 sources = serial_ptys.get(console.target_port)
                 if sources:
                     console.sources = [ChrSource(path=sources[0].path)]
+            # A console that is the first serial port under another name shows that port.
+            shown = console.serial if console.serial is not None else console
+            if shown.type == "pty" and shown.sources and shown.sources[0].path:
+                console.tty = shown.sources[0].path
 
     async def _refresh_channels(self, vm: VM) -> None:
         """Whether the guest holds its agent port open: VSERPORT_CHANGE events that came
@@ -785,6 +802,9 @@ class QemuDriver:
             except QvirtError:
                 vm.being_destroyed = False
                 raise
+        if vm.monitor is not None:
+            # QEMU's SHUTDOWN for the SIGTERM comes before its end: reported before STOPPED.
+            await vm.monitor.drain(DRAIN_WAIT)
         async with vm.job:
             await self._stop(vm, Shutoff.DESTROYED, Stopped.DESTROYED)
         if flags & DestroyFlags.REMOVE_LOGS:
@@ -1076,9 +1096,12 @@ class QemuDriver:
             self._save_status(vm)
 
     def on_shutdown(self, vm: VM, data: dict[str, Any]) -> None:
-        # Ignored: a panic's own shutdown, and the SIGTERM of a stop already decided on.
-        if (not vm.active or data.get("reason") == "guest-panic" or vm.being_destroyed
-                or vm.pending_stop is not None or vm.state == State.CRASHED):
+        """qemuProcessHandleShutdown. Ignored: a repeated one, a panic's own, the SIGTERM of
+        a stop already decided on, and that of a start being undone. A destroy's SIGTERM is
+        reported (QEMU says guest=false: "shutdown (host)"), and nothing more is done."""
+        if (not vm.active or vm.got_shutdown or data.get("reason") == "guest-panic"
+                or vm.pending_stop is not None or vm.state == State.CRASHED
+                or (vm.state, vm.reason) == (State.PAUSED, Paused.STARTING_UP)):
             return
         vm.got_shutdown = True
         vm.went_down.set()
@@ -1087,6 +1110,8 @@ class QemuDriver:
             if guest is not None else ShutdownDetail.FINISHED
         vm.state, vm.reason = State.SHUTDOWN, Shutdown.UNKNOWN
         self._emit(vm, Event.SHUTDOWN, detail)
+        if vm.being_destroyed:
+            return
         assert vm.live is not None
         if vm.fake_reboot or vm.live.on_poweroff in RESTART_ACTIONS:
             self._spawn(self._fake_reboot(vm))

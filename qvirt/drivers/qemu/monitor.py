@@ -182,6 +182,12 @@ class QemuMonitor:
         except QMPError as err:
             raise MonitorError(f"QEMU monitor of vm '{self.vm_name}' failed: {err}") from err
 
+    async def drain(self, timeout: float) -> None:
+        """Once QEMU is gone: until every event it sent before hanging up is handled (the
+        pump ends at the EOF mark), so none is lost to a close() that follows."""
+        if self._pump is not None and self._pump is not asyncio.current_task():
+            await asyncio.wait({self._pump}, timeout=timeout)
+
     # The event pump and the EOF watch --------------------------------------------------
 
     async def _pump_events(self) -> None:

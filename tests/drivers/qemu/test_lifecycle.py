@@ -78,6 +78,7 @@ def test_start_and_destroy(driver: QemuDriver, events: Events, tiny_image: Path,
     assert events.seen == [("tiny", Event.DEFINED, Defined.ADDED),
                            ("tiny", Event.RESUMED, Resumed.UNPAUSED),
                            ("tiny", Event.STARTED, Started.BOOTED),
+                           ("tiny", Event.SHUTDOWN, ShutdownDetail.HOST),
                            ("tiny", Event.STOPPED, Stopped.DESTROYED)]
     # The next start gets the next id, as libvirt's counter gives.
     assert driver.domain_create_with_flags(ref).id == 2
@@ -93,7 +94,8 @@ def test_live_xml_shows_the_ptys_qemu_allocated(driver: QemuDriver, tiny_image: 
     live = driver.domain_get_xml_desc(ref)
     serial = re.search(r"<serial type='pty'>\s*<source path='(/dev/pts/\d+)'/>", live)
     assert serial is not None, live
-    assert f"<console type='pty'>\n      <source path='{serial.group(1)}'/>" in live
+    assert (f"<console type='pty' tty='{serial.group(1)}'>\n"
+            f"      <source path='{serial.group(1)}'/>") in live
     assert Path(serial.group(1)).exists()
 
 
