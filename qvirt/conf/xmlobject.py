@@ -218,14 +218,13 @@ class Field:
     def format(self, value: Any, node: Node) -> None:
         raise NotImplementedError
 
+    # A non-data descriptor (no __set__): once a value sits in the instance's __dict__, reads
+    # find it there at C speed; this runs only for a field never set, and stores its default
+    # so that a default list can be appended to.
     def __get__(self, obj: Any, owner: type | None = None) -> Any:
         if obj is None:
             return self
-        # Stored on first read, so that a default list can be appended to.
         return obj.__dict__.setdefault(self.name, self.default())
-
-    def __set__(self, obj: Any, value: Any) -> None:
-        obj.__dict__[self.name] = value
 
 
 def _split(path: str) -> tuple[list[str], str | None]:
@@ -499,8 +498,13 @@ class XMLObject:
 
     def to_node(self) -> Node:
         node = Node(self.TAG, open_empty=self.OPEN_EMPTY)
+        # Straight from __dict__: a field never set holds its default, and neither a default
+        # nor None ever writes anything, so both are skipped without a call.
+        values = self.__dict__
         for name, f in self._fields.items():
-            f.format(getattr(self, name), node)
+            value = values.get(name)
+            if value is not None:
+                f.format(value, node)
         return node
 
     def to_xml(self) -> str:
