@@ -163,6 +163,9 @@ MacAddr = _Mac()
 class ParseContext:
     """What one parse consumed, so that validate mode can name what nobody declared.
 
+    It also indexes each element's children by tag, once: a class looks up every declared
+    field among the children, and walking them per field made parsing quadratic.
+
     lxml hands out one Python proxy per node only while a reference to it lives, so the
     proxies themselves are kept here: their ids then stay valid until the check.
     """
@@ -170,6 +173,8 @@ class ParseContext:
     validate: bool = False
     seen_elements: dict[int, Element] = field(default_factory=dict)
     seen_attrs: set[tuple[int, str]] = field(default_factory=set)
+    # id(element) -> (the element, kept alive, and its element children by tag)
+    _index: dict[int, tuple[Element, dict[str, list[Element]]]] = field(default_factory=dict)
 
     def element(self, node: Element) -> None:
         self.seen_elements[id(node)] = node
@@ -177,6 +182,18 @@ class ParseContext:
     def attr(self, node: Element, name: str) -> None:
         self.seen_elements.setdefault(id(node), node)
         self.seen_attrs.add((id(node), name))
+
+    def children(self, node: Element) -> dict[str, list[Element]]:
+        """``node``'s element children by tag, in document order."""
+        entry = self._index.get(id(node))
+        if entry is None:
+            kids: dict[str, list[Element]] = {}
+            for child in node:
+                tag = child.tag
+                if isinstance(tag, str):
+                    kids.setdefault(tag, []).append(child)
+            entry = self._index[id(node)] = (node, kids)
+        return entry[1]
 
     def check(self, root: Element, schema: str) -> None:
         """Raise libvirt's schema error for the first element or attribute nobody declared,
@@ -237,16 +254,16 @@ def _split(path: str) -> tuple[list[str], str | None]:
 
 def _walk(node: Element, steps: Sequence[str], ctx: ParseContext) -> Element | None:
     for step in steps:
-        found = next((c for c in node if isinstance(c.tag, str) and c.tag == step), None)
-        if found is None:
+        found = ctx.children(node).get(step)
+        if not found:
             return None
-        ctx.element(found)
-        node = found
+        node = found[0]
+        ctx.element(node)
     return node
 
 
-def _children(node: Element, tag: str) -> list[Element]:
-    return [c for c in node if isinstance(c.tag, str) and c.tag == tag]
+def _children(node: Element, tag: str, ctx: ParseContext) -> list[Element]:
+    return ctx.children(node).get(tag, [])
 
 
 def _make(node: Node, steps: Sequence[str]) -> Node:
@@ -294,7 +311,7 @@ class Attr(Field):
             if parent is None:
                 return []
             values = []
-            for elem in _children(parent, last):
+            for elem in _children(parent, last, ctx):
                 ctx.element(elem)
                 value = self._read(elem, ctx)
                 if value is not None:
@@ -395,7 +412,7 @@ class Child(Field, Generic[ObjT]):
 
     def parse(self, node: Element, ctx: ParseContext) -> Any:
         parent = _walk(node, self.steps, ctx)
-        elems = [] if parent is None else _children(parent, self.cls.TAG)
+        elems = [] if parent is None else _children(parent, self.cls.TAG, ctx)
         objs = [self.cls.from_element(e, ctx) for e in elems]
         if self.single:
             return objs[0] if objs else None
