@@ -32,9 +32,9 @@ LIBVIRTD_URI = "qemu+unix:///system?socket=/var/run/libvirt/libvirt-sock"
 LIBVIRTD_PID = Path("/var/run/libvirtd.pid")
 
 DOMAINS = 1000
-DEFINE_BATCH = 50              # the harness's warm-up call defines the first batch
-CALL_BATCH = 200
-RUNS = 15
+DEFINE_BATCH = 20              # the harness's warm-up call defines the first batch
+CALL_BATCH = 100
+RUNS = 41
 START_WAIT = 60.0
 
 

@@ -1,6 +1,7 @@
 """Timing and the table. Each benchmark row names one operation and gives a callable per side
-(qvirt, libvirtd, bare QEMU); every side runs in the same process run, so machine load
-affects all of them alike, and the table prints medians and qvirt's ratio to each peer.
+(qvirt, libvirtd, bare QEMU); the sides take turns run by run in the same process run, so
+machine load affects all of them alike, and the table prints medians and qvirt's ratio to
+each peer.
 
 A row's callable may do ``batch`` operations per call (the table shows the time of one), so
 that the cost of reaching a client in another process is spread thin; a row in a size unit
@@ -28,31 +29,40 @@ class Row:
     batch: int = 1                 # operations per call of a side's callable
 
 
-def median_seconds(fn: Callable[[], object], runs: int) -> float:
-    fn()  # warm-up: imports, caches
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+def _interleaved(sides: dict[str, Callable[[], object]], runs: int,
+                 sample: Callable[[Callable[[], object]], float]) -> dict[str, float]:
+    """Each side's median of ``runs`` samples, the sides taking turns within every run (in
+    an order that alternates from run to run): a burst of load from the machine's other
+    users then lands on every side alike instead of on whichever side ran during it."""
+    samples: dict[str, list[float]] = {side: [] for side in sides}
+    order = list(sides)
+    for run in range(runs):
+        for side in order if run % 2 == 0 else reversed(order):
+            samples[side].append(sample(sides[side]))
+    return {side: statistics.median(values) for side, values in samples.items()}
 
 
-def median_value(fn: Callable[[], object], runs: int) -> float:
-    values = []
-    for _ in range(runs):
-        value = fn()
-        assert isinstance(value, (int, float)), value
-        values.append(float(value))
-    return statistics.median(values)
+def _seconds(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def _value(fn: Callable[[], object]) -> float:
+    value = fn()
+    assert isinstance(value, (int, float)), value
+    return float(value)
 
 
 def _measure(row: Row) -> dict[str, float]:
     """Each side's median, in the row's unit."""
     if row.unit in VALUE_UNITS:
-        return {side: median_value(fn, row.runs) for side, fn in row.sides.items()}
+        return _interleaved(row.sides, row.runs, _value)
+    for fn in row.sides.values():
+        fn()  # warm-up: imports, caches
     scale = UNITS[row.unit] / row.batch
-    return {side: median_seconds(fn, row.runs) * scale for side, fn in row.sides.items()}
+    medians = _interleaved(row.sides, row.runs, _seconds)
+    return {side: median * scale for side, median in medians.items()}
 
 
 def run(rows: list[Row]) -> str:

@@ -163,6 +163,9 @@ MacAddr = _Mac()
 class ParseContext:
     """What one parse consumed, so that validate mode can name what nobody declared.
 
+    It also indexes each element's children by tag, once: a class looks up every declared
+    field among the children, and walking them per field made parsing quadratic.
+
     lxml hands out one Python proxy per node only while a reference to it lives, so the
     proxies themselves are kept here: their ids then stay valid until the check.
     """
@@ -170,6 +173,8 @@ class ParseContext:
     validate: bool = False
     seen_elements: dict[int, Element] = field(default_factory=dict)
     seen_attrs: set[tuple[int, str]] = field(default_factory=set)
+    # id(element) -> (the element, kept alive, and its element children by tag)
+    _index: dict[int, tuple[Element, dict[str, list[Element]]]] = field(default_factory=dict)
 
     def element(self, node: Element) -> None:
         self.seen_elements[id(node)] = node
@@ -177,6 +182,18 @@ class ParseContext:
     def attr(self, node: Element, name: str) -> None:
         self.seen_elements.setdefault(id(node), node)
         self.seen_attrs.add((id(node), name))
+
+    def children(self, node: Element) -> dict[str, list[Element]]:
+        """``node``'s element children by tag, in document order."""
+        entry = self._index.get(id(node))
+        if entry is None:
+            kids: dict[str, list[Element]] = {}
+            for child in node:
+                tag = child.tag
+                if isinstance(tag, str):
+                    kids.setdefault(tag, []).append(child)
+            entry = self._index[id(node)] = (node, kids)
+        return entry[1]
 
     def check(self, root: Element, schema: str) -> None:
         """Raise libvirt's schema error for the first element or attribute nobody declared,
@@ -218,14 +235,15 @@ class Field:
     def format(self, value: Any, node: Node) -> None:
         raise NotImplementedError
 
+    # A non-data descriptor (no __set__): once a value sits in the instance's __dict__, reads
+    # find it there at C speed; this runs only for a field not set (or left at its default,
+    # see XMLObject.compact), and stores a default other than None, so that a default list
+    # can be appended to.
     def __get__(self, obj: Any, owner: type | None = None) -> Any:
         if obj is None:
             return self
-        # Stored on first read, so that a default list can be appended to.
-        return obj.__dict__.setdefault(self.name, self.default())
-
-    def __set__(self, obj: Any, value: Any) -> None:
-        obj.__dict__[self.name] = value
+        value = self.default()
+        return value if value is None else obj.__dict__.setdefault(self.name, value)
 
 
 def _split(path: str) -> tuple[list[str], str | None]:
@@ -238,16 +256,16 @@ def _split(path: str) -> tuple[list[str], str | None]:
 
 def _walk(node: Element, steps: Sequence[str], ctx: ParseContext) -> Element | None:
     for step in steps:
-        found = next((c for c in node if isinstance(c.tag, str) and c.tag == step), None)
-        if found is None:
+        found = ctx.children(node).get(step)
+        if not found:
             return None
-        ctx.element(found)
-        node = found
+        node = found[0]
+        ctx.element(node)
     return node
 
 
-def _children(node: Element, tag: str) -> list[Element]:
-    return [c for c in node if isinstance(c.tag, str) and c.tag == tag]
+def _children(node: Element, tag: str, ctx: ParseContext) -> list[Element]:
+    return ctx.children(node).get(tag, [])
 
 
 def _make(node: Node, steps: Sequence[str]) -> Node:
@@ -295,7 +313,7 @@ class Attr(Field):
             if parent is None:
                 return []
             values = []
-            for elem in _children(parent, last):
+            for elem in _children(parent, last, ctx):
                 ctx.element(elem)
                 value = self._read(elem, ctx)
                 if value is not None:
@@ -372,6 +390,12 @@ class Raw(Field):
         target.children.extend(RawXML(x) for x in value)
 
 
+def _is_default(value: Any, default: Any) -> bool:
+    """None, False or an empty list where the field's default is the same."""
+    return value is default or (type(value) is list and type(default) is list
+                                and not value and not default)
+
+
 ObjT = TypeVar("ObjT", bound="XMLObject")
 
 
@@ -396,7 +420,7 @@ class Child(Field, Generic[ObjT]):
 
     def parse(self, node: Element, ctx: ParseContext) -> Any:
         parent = _walk(node, self.steps, ctx)
-        elems = [] if parent is None else _children(parent, self.cls.TAG)
+        elems = [] if parent is None else _children(parent, self.cls.TAG, ctx)
         objs = [self.cls.from_element(e, ctx) for e in elems]
         if self.single:
             return objs[0] if objs else None
@@ -431,6 +455,8 @@ class XMLObject:
     # libvirt's schema file for the document, when it is not named after the root element.
     SCHEMA: ClassVar[str] = ""
     _fields: ClassVar[dict[str, Field]] = {}
+    # Each field's default, to compare with (never handed out: a default list is made anew).
+    _blank: ClassVar[dict[str, Any]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -451,6 +477,7 @@ class XMLObject:
         if len(set(cls.ORDER)) != len(cls.ORDER):
             raise DevError(f"{cls.__name__}.ORDER repeats a field")
         cls._fields = {n: fields[n] for n in cls.ORDER}
+        cls._blank = {n: f.default() for n, f in cls._fields.items()}
 
     def __init__(self, **values: Any) -> None:
         for name, value in values.items():
@@ -464,8 +491,11 @@ class XMLObject:
     def from_element(cls, node: Element, ctx: ParseContext) -> Self:
         ctx.element(node)
         obj = cls()
+        values, blank = obj.__dict__, cls._blank
         for name, f in cls._fields.items():
-            obj.__dict__[name] = f.parse(node, ctx)
+            value = f.parse(node, ctx)
+            if not _is_default(value, blank[name]):
+                values[name] = value
         obj.post_parse()
         return obj
 
@@ -499,12 +529,30 @@ class XMLObject:
 
     def to_node(self) -> Node:
         node = Node(self.TAG, open_empty=self.OPEN_EMPTY)
+        # Straight from __dict__: a field never set holds its default, and neither a default
+        # nor None ever writes anything, so both are skipped without a call.
+        values = self.__dict__
         for name, f in self._fields.items():
-            f.format(getattr(self, name), node)
+            value = values.get(name)
+            if value is not None:
+                f.format(value, node)
         return node
 
     def to_xml(self) -> str:
         return self.to_node().to_string()
+
+    def compact(self) -> None:
+        """Forget every field of this tree that holds its default (it reads the same), so that
+        an object kept for long, as a driver keeps each definition, holds only what was set:
+        a domain's tree has ~140 entries of which ~55 say something."""
+        blank = self._blank
+        # A new dict: one never shrinks its table when entries are deleted.
+        values = self.__dict__ = {n: v for n, v in self.__dict__.items()
+                                  if n not in blank or not _is_default(v, blank[n])}
+        for value in values.values():
+            for item in value if isinstance(value, list) else (value,):
+                if isinstance(item, XMLObject):
+                    item.compact()
 
     # Comparison and copies -------------------------------------------------------------
 

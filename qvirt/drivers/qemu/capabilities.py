@@ -116,11 +116,10 @@ def _schema_enum(replies: Mapping[str, Any], command: str, member: str) -> froze
 
 @dataclass(frozen=True)
 class QemuCaps:
-    """One binary's answers. ``replies`` maps an accelerator probe ("kvm", "tcg") to its raw
-    QMP replies; the first probe also holds what does not depend on the accelerator."""
+    """One binary's answers, as read from its raw QMP replies (see from_replies). The replies
+    themselves are not kept: a few megabytes of JSON objects nobody reads again."""
 
     binary: str
-    replies: Mapping[str, Mapping[str, Any]]
     version: int = 0
     package: str = ""
     arch: str = ""
@@ -137,6 +136,8 @@ class QemuCaps:
 
     @classmethod
     def from_replies(cls, binary: str, replies: Mapping[str, Mapping[str, Any]]) -> QemuCaps:
+        """``replies`` maps an accelerator probe ("kvm", "tcg") to its QMP replies; the first
+        probe also holds what does not depend on the accelerator."""
         main = replies["kvm"]
         version = _ok(main, "query-version") or {}
         q = version.get("qemu", {})
@@ -146,7 +147,7 @@ class QemuCaps:
         # Without KVM the one probe ran under TCG and serves both.
         per_virt = {"kvm": main, "qemu": replies.get("tcg", main)}
         return cls(
-            binary=binary, replies=replies,
+            binary=binary,
             version=int(q.get("major", 0)) * 1_000_000 + int(q.get("minor", 0)) * 1_000
             + int(q.get("micro", 0)),
             package=str(version.get("package", "")),

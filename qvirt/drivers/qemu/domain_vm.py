@@ -17,8 +17,12 @@ from qvirt.drivers.qemu.state import Paused, Shutoff, State, Stopped
 AGENT_CHANNEL = "org.qemu.guest_agent.0"
 
 
-@dataclass
+@dataclass(slots=True)
 class VM:
+    """Slots, and the asyncio objects made on first use: a daemon holds one per defined
+    domain, thousands of them, most never started (a __dict__ and three idle asyncio objects
+    were 2.5 KB of each)."""
+
     name: str
     uuid: str
     config: Domain | None              # the persistent definition; None for a transient one
@@ -32,8 +36,6 @@ class VM:
     runtime_dir: Path | None = None
     monitor_path: Path | None = None
     autodestroy: bool = False
-    # One modifying job at a time (libvirt's qemuDomainObjBeginJob); queries take none.
-    job: asyncio.Lock = field(default_factory=asyncio.Lock)
     # Runtime flags libvirt keeps in qemuDomainObjPrivate.
     got_shutdown: bool = False
     fake_reboot: bool = False
@@ -43,9 +45,38 @@ class VM:
     # How the coming end of QEMU is to be recorded, when a handler already knows it.
     pending_stop: tuple[Shutoff, Stopped] | None = None
     restart_after_stop: bool = False
-    # Set when the guest goes down or resets, for agent commands that answer only on failure.
-    went_down: asyncio.Event = field(default_factory=asyncio.Event)
-    was_reset: asyncio.Event = field(default_factory=asyncio.Event)
+    _job: asyncio.Lock | None = field(default=None, repr=False)
+    _went_down: asyncio.Event | None = field(default=None, repr=False)
+    _was_reset: asyncio.Event | None = field(default=None, repr=False)
+
+    @property
+    def job(self) -> asyncio.Lock:
+        """One modifying job at a time (libvirt's qemuDomainObjBeginJob); queries take none."""
+        if self._job is None:
+            self._job = asyncio.Lock()
+        return self._job
+
+    @property
+    def went_down(self) -> asyncio.Event:
+        """Set when the guest goes down, for agent commands that answer only on failure."""
+        if self._went_down is None:
+            self._went_down = asyncio.Event()
+        return self._went_down
+
+    @went_down.setter
+    def went_down(self, event: asyncio.Event) -> None:
+        self._went_down = event
+
+    @property
+    def was_reset(self) -> asyncio.Event:
+        """Set when the guest resets, likewise."""
+        if self._was_reset is None:
+            self._was_reset = asyncio.Event()
+        return self._was_reset
+
+    @was_reset.setter
+    def was_reset(self, event: asyncio.Event) -> None:
+        self._was_reset = event
 
     @property
     def active(self) -> bool:

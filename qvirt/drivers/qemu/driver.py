@@ -508,6 +508,7 @@ class QemuDriver:
     async def _parse(self, xml: str, validate: bool) -> Domain:
         dom = Domain.from_xml(xml, validate=validate)
         apply_domain_defaults(dom, await self._get_facts())
+        dom.compact()  # kept as long as the domain is defined: only what the defaults set
         return dom
 
     def _check_unique(self, dom: Domain, *, defining: bool) -> VM | None:

@@ -44,7 +44,10 @@ class EventHub:
     def emit(self, dom: DomainRef, event: int, detail: int) -> None:
         with self._lock:
             self._emitted += 1
-            self._queue.put((self._emitted, dom, int(event), int(detail)))
+            # No callback now means none will ever see this event: the delivery thread is
+            # not woken for it (a define or start is not kept waiting behind that wake-up).
+            if self._callbacks:
+                self._queue.put((self._emitted, dom, int(event), int(detail)))
 
     def close(self) -> None:
         self._queue.put(None)
