@@ -43,4 +43,6 @@ def test_qvirt_receives_what_python_libvirt_receives(qvirtd: Daemon, tiny_image:
                      guest_xml(tiny_image, guest_dir / "l", name),
                      guest_xml(tiny_image, guest_dir / "l2", other))
     assert have == want
-    assert [event for _, event, _ in have["dom"]] == [4, 2, 3, 4, 5, 1]
+    # start (RESUMED by the cont, then STARTED), suspend, resume, destroy (SHUTDOWN host,
+    # then STOPPED), undefine
+    assert [event for _, event, _ in have["dom"]] == [4, 2, 3, 4, 6, 5, 1]
