@@ -69,6 +69,17 @@ def virsh(uri: str, *args: str) -> subprocess.CompletedProcess[str]:
                           timeout=180, check=False)
 
 
+def listening(path: Path) -> bool:
+    """Whether a daemon accepts on ``path``: a socket file a killed daemon left behind is
+    there but refuses."""
+    with socket.socket(socket.AF_UNIX) as sock:
+        try:
+            sock.connect(str(path))
+        except OSError:
+            return False
+    return True
+
+
 def start_qvirtd(root: Path, *options: str) -> Daemon:
     """A qvirtd on ``root`` with extra command-line ``options``, once its sockets exist; its
     output goes to a file (a pipe read only at the end fills up and blocks the daemon)."""
@@ -78,7 +89,7 @@ def start_qvirtd(root: Path, *options: str) -> Daemon:
                                 stderr=subprocess.STDOUT, text=True)
     daemon = Daemon(proc, root)
     deadline = time.monotonic() + START_WAIT
-    while not daemon.ro.exists():
+    while not listening(daemon.ro):
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
             proc.wait()
