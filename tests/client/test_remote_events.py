@@ -17,8 +17,8 @@ from tests.daemon.test_events import SCRIPT
 from tests.support.oracle import SYSTEM_PYTHON
 
 # The oracle's script, importing qvirt in libvirt's place.
-QVIRT_SCRIPT = SCRIPT.replace("import sys, threading, libvirt",
-                              "import sys, threading, qvirt as libvirt")
+QVIRT_SCRIPT = SCRIPT.replace("import re, sys, threading, libvirt",
+                              "import re, sys, threading, qvirt as libvirt")
 
 
 def lifecycle(python: str, script: str, uri: str, xml: Path,

@@ -69,27 +69,29 @@ def virsh(uri: str, *args: str) -> subprocess.CompletedProcess[str]:
                           timeout=180, check=False)
 
 
-def listening(path: Path) -> bool:
-    """Whether a daemon accepts on ``path``: a socket file a killed daemon left behind is
-    there but refuses."""
-    with socket.socket(socket.AF_UNIX) as sock:
-        try:
-            sock.connect(str(path))
-        except OSError:
-            return False
-    return True
+def identity(path: Path) -> tuple[int, int] | None:
+    """Which file ``path`` is: its inode and change time (a new file may reuse the inode)."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_ctime_ns
 
 
 def start_qvirtd(root: Path, *options: str) -> Daemon:
     """A qvirtd on ``root`` with extra command-line ``options``, once its sockets exist; its
     output goes to a file (a pipe read only at the end fills up and blocks the daemon)."""
     root.parent.mkdir(parents=True, exist_ok=True)
+    stale = identity(root_socket_dir(root) / SOCK_RO)
     with open(root.with_name(f"{root.name}-qvirtd.log"), "w") as log:
         proc = subprocess.Popen([QVIRTD, "--root", str(root), *options], stdout=log,
                                 stderr=subprocess.STDOUT, text=True)
     daemon = Daemon(proc, root)
     deadline = time.monotonic() + START_WAIT
-    while not listening(daemon.ro):
+    # Ready once the read-only socket is the new daemon's: a killed daemon's file may still be
+    # there (refusing); the new one binds afresh. Not probed by connecting, which would count
+    # as a client against max_clients.
+    while identity(daemon.ro) in (None, stale):
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
             proc.wait()
