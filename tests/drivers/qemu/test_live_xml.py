@@ -1,7 +1,8 @@
 """The live XML of a started domain, as libvirtd 9.0 shows the same domain (its output for
 these disks was read from libvirtd once and is written out here): storage ids counted from
 the last disk, the backing chains read from the images, the console's tty, the cgroup
-partition and the DAC label; none of it in the inactive XML, all of it kept by a new driver."""
+partition, the DAC label and the CPU as QEMU runs it; none of it in the inactive XML, all of
+it kept by a new driver."""
 
 from __future__ import annotations
 
@@ -19,6 +20,14 @@ from tests.drivers.qemu.conftest import Drivers, tiny_xml
 pytestmark = pytest.mark.integration
 
 STORAGE_ID = re.compile(r"<(source|backingStore) [^>]*index=")
+# The default CPU under TCG as defined, and as QEMU runs it: QEMU's qemu64 also has the
+# hypervisor bit and lahf_lm, which libvirt's qemu64 leaves out.
+INACTIVE_CPU = ("  <cpu mode='custom' match='exact' check='none'>\n"
+                "    <model fallback='forbid'>qemu64</model>\n  </cpu>\n")
+LIVE_CPU = ("  <cpu mode='custom' match='exact' check='full'>\n"
+            "    <model fallback='forbid'>qemu64</model>\n"
+            "    <feature policy='require' name='hypervisor'/>\n"
+            "    <feature policy='require' name='lahf_lm'/>\n  </cpu>\n")
 
 
 def with_disks(xml: str, work: Path) -> str:
@@ -67,6 +76,7 @@ def test_live_xml_as_libvirtd_shows_it(drivers: Drivers, driver: QemuDriver, tin
         "<driver name='qemu'/>",   # the empty cdrom took id 1
     ]
     assert "<resource>\n    <partition>/machine</partition>\n  </resource>" in live
+    assert LIVE_CPU in live
     console = re.search(r"<console type='pty' tty='(/dev/pts/\d+)'>\n      <source path='"
                         r"(/dev/pts/\d+)'/>", live)
     assert console is not None and console.group(1) == console.group(2), live
@@ -78,6 +88,7 @@ def test_live_xml_as_libvirtd_shows_it(drivers: Drivers, driver: QemuDriver, tin
 
     inactive = driver.domain_get_xml_desc(ref, XMLFlags.INACTIVE)
     assert not STORAGE_ID.search(inactive)
+    assert INACTIVE_CPU in inactive
     for runtime in (" tty=", "<resource>", "<seclabel", "<backingStore type"):
         assert runtime not in inactive
     assert inactive.count("<backingStore/>") == 1  # the one the XML gave
