@@ -1,6 +1,7 @@
 """The guest CPU of a started x86 domain as QEMU made it (qemuProcessUpdateAndVerifyCPU): QEMU
 is asked which CPUID features it enabled and which it had to filter out, and the live <cpu>
-names the differences from libvirt's model definition, then says check='full'."""
+names the differences from libvirt's model definition, then says check='full'; a CPU defined
+with check='full' that QEMU could not run as defined fails the start."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ async def update_guest_cpu(monitor: QemuMonitor, live: Domain) -> None:
     disabled = cpu_x86.qemu_feature_words(await monitor.execute(
         "qom-get", {"path": path, "property": "filtered-features"}))
     features = cpu_x86.update_live(
-        named, cpu.mode in ("host-passthrough", "maximum"),
+        named, cpu.mode in ("host-passthrough", "maximum"), cpu.check,
         [cpu_x86.GuestFeature(str(f.name), str(f.policy)) for f in cpu.features],
         enabled, disabled)
     if features is None:

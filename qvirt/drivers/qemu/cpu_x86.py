@@ -19,6 +19,8 @@ from pathlib import Path
 
 from lxml import etree
 
+from qvirt.errors import ErrorDomain, OperationFailed
+
 Key = tuple[str, int, int]
 Regs = tuple[int, int, int, int]
 CpuidCall = Callable[[int, int], Regs]
@@ -188,12 +190,13 @@ class GuestFeature:
     policy: str
 
 
-def update_live(model_name: str | None, host_passthrough: bool, features: list[GuestFeature],
-                enabled: CpuData, disabled: CpuData) -> list[GuestFeature] | None:
-    """The guest CPU's feature list once QEMU runs it (virCPUx86UpdateLive for check='none'
-    or 'partial'): each feature the model's definition lacks but QEMU enabled becomes
-    required; each the definition has but QEMU left out or filtered becomes disabled. None
-    when the model is not in the map (libvirt then leaves the CPU as it was)."""
+def update_live(model_name: str | None, host_passthrough: bool, check: str | None,
+                features: list[GuestFeature], enabled: CpuData,
+                disabled: CpuData) -> list[GuestFeature] | None:
+    """The guest CPU's feature list once QEMU runs it (virCPUx86UpdateLive): each feature the
+    definition lacks but QEMU enabled becomes required; each it has but QEMU left out or
+    filtered becomes disabled. Under check='full' any such difference fails the start
+    instead. None when the model is not in the map (libvirt then leaves the CPU as it was)."""
     cmap = cpu_map()
     model = CpuData()
     if model_name is not None:
@@ -209,8 +212,13 @@ def update_live(model_name: str | None, host_passthrough: bool, features: list[G
             model = model.minus(data)
             refused = refused.union(data)
     out = list(features)
+    added: list[str] = []
+    removed: list[str] = []
 
     def update(name: str, policy: str) -> None:
+        if check == "full":
+            (added if policy == "require" else removed).append(name)
+            return
         for feature in out:
             if feature.name == name:
                 feature.policy = policy
@@ -229,7 +237,21 @@ def update_live(model_name: str | None, host_passthrough: bool, features: list[G
             update(name, "require")
         if disabled.contains(data) or (expected == "require" and not enabled.contains(data)):
             update(name, "disable")
+    _check_full(added, removed, check == "full" and bool(disabled.regs))
     return out
+
+
+def _check_full(added: list[str], removed: list[str], filtered: bool) -> None:
+    """libvirt's refusal of a check='full' CPU QEMU did not run as defined."""
+    parts = []
+    if added:
+        parts.append("extra features: " + ",".join(added))
+    if removed:
+        parts.append("missing features: " + ",".join(removed))
+    if parts or filtered:
+        text = "guest CPU doesn't match specification"
+        raise OperationFailed(f"{text}: {', '.join(parts)}" if parts else text,
+                              domain=ErrorDomain.CPU)
 
 
 def qemu_feature_words(words: Iterable[Mapping[str, object]]) -> CpuData:

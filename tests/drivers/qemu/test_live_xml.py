@@ -15,6 +15,7 @@ import pytest
 
 from qvirt.drivers.qemu.driver import QemuDriver
 from qvirt.drivers.qemu.state import CreateFlags, XMLFlags
+from qvirt.errors import OperationFailed
 from tests.drivers.qemu.conftest import Drivers, tiny_xml
 
 pytestmark = pytest.mark.integration
@@ -107,3 +108,18 @@ def test_a_defined_index_is_forgotten(driver: QemuDriver, tiny_image: Path,
     assert "index='7'" in xml
     ref = driver.domain_define_xml_flags(xml)
     assert not STORAGE_ID.search(driver.domain_get_xml_desc(ref))
+
+
+def test_a_cpu_checked_in_full_that_qemu_changed_does_not_start(driver: QemuDriver,
+                                                                 tiny_image: Path,
+                                                                 tmp_path: Path) -> None:
+    """libvirtd refuses this very definition with this text (read from it once)."""
+    xml, _ = tiny_xml(tiny_image, tmp_path / "g")
+    xml = xml.replace("</vcpu>", "</vcpu><cpu mode='custom' match='exact' check='full'>"
+                      "<model fallback='forbid'>qemu64</model></cpu>")
+    ref = driver.domain_define_xml_flags(xml)
+    with pytest.raises(OperationFailed) as err:
+        driver.domain_create_with_flags(ref, CreateFlags.START_PAUSED)
+    assert str(err.value) == ("operation failed: guest CPU doesn't match specification: "
+                              "extra features: hypervisor,lahf_lm")
+    assert not driver.domain_is_active(ref)
