@@ -21,15 +21,15 @@ async def update_guest_cpu(monitor: QemuMonitor, live: Domain) -> None:
     if cpu is None or arch not in X86_ARCHES:
         return
     named = cpu.model.name if cpu.model is not None else None
-    if cpu.mode in (None, "custom") and not named:
-        return
+    if cpu.mode not in (None, "custom") or not named:
+        return  # libvirtd 9.0 leaves the other modes' live CPU as defined, check included
     path = await _cpu_path(monitor)
     enabled = cpu_x86.qemu_feature_words(await monitor.execute(
         "qom-get", {"path": path, "property": "feature-words"}))
     disabled = cpu_x86.qemu_feature_words(await monitor.execute(
         "qom-get", {"path": path, "property": "filtered-features"}))
     features = cpu_x86.update_live(
-        named, cpu.mode in ("host-passthrough", "maximum"), cpu.check,
+        named, cpu.check,
         [cpu_x86.GuestFeature(str(f.name), str(f.policy)) for f in cpu.features],
         enabled, disabled)
     if features is None:

@@ -190,27 +190,22 @@ class GuestFeature:
     policy: str
 
 
-def update_live(model_name: str | None, host_passthrough: bool, check: str | None,
-                features: list[GuestFeature], enabled: CpuData,
-                disabled: CpuData) -> list[GuestFeature] | None:
+def update_live(model_name: str, check: str | None, features: list[GuestFeature],
+                enabled: CpuData, disabled: CpuData) -> list[GuestFeature] | None:
     """The guest CPU's feature list once QEMU runs it (virCPUx86UpdateLive): each feature the
     definition lacks but QEMU enabled becomes required; each it has but QEMU left out or
     filtered becomes disabled. Under check='full' any such difference fails the start
     instead. None when the model is not in the map (libvirt then leaves the CPU as it was)."""
     cmap = cpu_map()
-    model = CpuData()
-    if model_name is not None:
-        if model_name not in cmap.models:
-            return None
-        model = cmap.models[model_name].data
-    refused = CpuData()
+    if model_name not in cmap.models:
+        return None
+    model = cmap.models[model_name].data
     for feature in features:
         data = cmap.features.get(feature.name, CpuData())
         if feature.policy in ("require", "force"):
             model = model.union(data)
         elif feature.policy in ("disable", "forbid"):
             model = model.minus(data)
-            refused = refused.union(data)
     out = list(features)
     added: list[str] = []
     removed: list[str] = []
@@ -228,14 +223,10 @@ def update_live(model_name: str | None, host_passthrough: bool, check: str | Non
     for name, data in cmap.features.items():
         if not data.regs:
             continue
-        expected = ""
-        if model.contains(data):
-            expected = "require"
-        elif not host_passthrough or refused.contains(data):
-            expected = "disable"
-        if expected == "disable" and enabled.contains(data):
+        in_model = model.contains(data)
+        if not in_model and enabled.contains(data):
             update(name, "require")
-        if disabled.contains(data) or (expected == "require" and not enabled.contains(data)):
+        if disabled.contains(data) or (in_model and not enabled.contains(data)):
             update(name, "disable")
     _check_full(added, removed, check == "full" and bool(disabled.regs))
     return out

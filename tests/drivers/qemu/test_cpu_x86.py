@@ -34,41 +34,41 @@ def policies(features: list[GuestFeature] | None) -> list[tuple[str, str]]:
 
 def test_features_qemu_adds_to_a_model_are_required() -> None:
     enabled = model_data("qemu64", "hypervisor", "lahf_lm")
-    assert policies(cpu_x86.update_live("qemu64", False, "none", [], enabled, CpuData())) == [
+    assert policies(cpu_x86.update_live("qemu64", "none", [], enabled, CpuData())) == [
         ("require", "hypervisor"), ("require", "lahf_lm")]
 
 
 def test_features_qemu_leaves_out_or_filters_are_disabled() -> None:
     enabled = model_data("qemu64").minus(data_of("svm", "nx"))
     filtered = data_of("nx")
-    assert policies(cpu_x86.update_live("qemu64", False, "none", [], enabled, filtered)) == [
+    assert policies(cpu_x86.update_live("qemu64", "none", [], enabled, filtered)) == [
         ("disable", "nx"), ("disable", "svm")]
 
 
 def test_a_listed_feature_takes_the_policy_qemu_gave_it() -> None:
     asked = [GuestFeature("popcnt", "require"), GuestFeature("svm", "disable")]
     enabled = model_data("qemu64", "svm")
-    assert policies(cpu_x86.update_live("qemu64", False, "none", asked, enabled, CpuData())) == [
+    assert policies(cpu_x86.update_live("qemu64", "none", asked, enabled, CpuData())) == [
         ("disable", "popcnt"), ("require", "svm")]
 
 
 def test_check_full_refuses_what_qemu_changed() -> None:
     enabled = model_data("qemu64", "hypervisor", "lahf_lm").minus(data_of("svm"))
     with pytest.raises(OperationFailed) as err:
-        cpu_x86.update_live("qemu64", False, "full", [], enabled, CpuData())
+        cpu_x86.update_live("qemu64", "full", [], enabled, CpuData())
     assert (err.value.code, err.value.domain) == (ErrorNumber.OPERATION_FAILED, ErrorDomain.CPU)
     assert str(err.value) == ("operation failed: guest CPU doesn't match specification: "
                               "extra features: hypervisor,lahf_lm, missing features: svm")
     unnamed = CpuData({("cpuid", 1, 0): (0, 0, 1 << 16, 0)})  # a reserved bit QEMU filtered
     assert cpu_x86.features_in(unnamed) == []
     with pytest.raises(OperationFailed, match=r"specification$"):
-        cpu_x86.update_live("qemu64", False, "full", [], model_data("qemu64"), unnamed)
-    assert cpu_x86.update_live("qemu64", False, "full", [], model_data("qemu64"),
+        cpu_x86.update_live("qemu64", "full", [], model_data("qemu64"), unnamed)
+    assert cpu_x86.update_live("qemu64", "full", [], model_data("qemu64"),
                                CpuData()) == []
 
 
 def test_a_model_outside_the_map_is_left_alone() -> None:
-    assert cpu_x86.update_live("max", False, "none", [], CpuData(), CpuData()) is None
+    assert cpu_x86.update_live("max", "none", [], CpuData(), CpuData()) is None
 
 
 def test_qemu_feature_words() -> None:

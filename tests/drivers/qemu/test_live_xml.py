@@ -123,3 +123,12 @@ def test_a_cpu_checked_in_full_that_qemu_changed_does_not_start(driver: QemuDriv
     assert str(err.value) == ("operation failed: guest CPU doesn't match specification: "
                               "extra features: hypervisor,lahf_lm")
     assert not driver.domain_is_active(ref)
+
+
+def test_a_maximum_cpu_is_left_as_defined(driver: QemuDriver, tiny_image: Path,
+                                          tmp_path: Path) -> None:
+    """libvirtd 9.0 refreshes only custom CPUs naming a model (read from it once)."""
+    xml, _ = tiny_xml(tiny_image, tmp_path / "g")
+    ref = driver.domain_define_xml_flags(xml.replace("</vcpu>", "</vcpu><cpu mode='maximum'/>"))
+    ref = driver.domain_create_with_flags(ref, CreateFlags.START_PAUSED)
+    assert "  <cpu mode='maximum' check='none'/>\n" in driver.domain_get_xml_desc(ref)
