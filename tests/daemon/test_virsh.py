@@ -45,17 +45,6 @@ def steps(name: str, xml: Path) -> list[tuple[str, ...]]:
             ("dominfo", name)]
 
 
-# What qvirt's QEMU driver does not put in documents yet, taken out of libvirtd's before they
-# are compared. They are the driver's matters, not the daemon's: in capabilities, the host
-# CPU's model and features (libvirt names them from its cpu_map); in the live domain XML, the
-# CPU definition refreshed from QEMU (check='full' and the features found).
-DRIVER_GAPS = {
-    "capabilities": [r"(?m)^      <model>\S+</model>\n", r"(?m)^      <feature name='\S+'/>\n"],
-    "dumpxml": [r"(?<=match='exact' check=')full",
-                r"(?m)^    <feature policy='require' name='\S+'/>\n"],
-}
-DRIVER_GAP_FILLS = {r"(?<=match='exact' check=')full": "none"}
-
 # What legitimately differs between the two daemons' documents: the user QEMU runs as
 # (libvirt-qemu under libvirtd, root under this qvirtd), generated MAC addresses, the domain
 # id, the ptys QEMU allocated, the agent socket's directory (each daemon's state directory)
@@ -66,15 +55,14 @@ DOCUMENT_NOISE = [
     (r"path='[^']*/(org\.qemu\.guest_agent\.0)'", r"path='STATE/\1'"),
     (r"state='(dis)?connected'", "state='STATE'"),
 ]
+DOCUMENTS = frozenset({"capabilities", "dumpxml"})
 
 
 def normalize(text: str, name: str, xml: Path, socket_path: str, command: str = "") -> str:
     """What legitimately differs between two daemons: ids, uuids, CPU time, the socket path,
     the XML file's directory, the CPU's current clock, other users' domains in lists, and
-    in documents DOCUMENT_NOISE; and what DRIVER_GAPS names."""
-    for gap in DRIVER_GAPS.get(command, []):
-        text = re.sub(gap, DRIVER_GAP_FILLS.get(gap, ""), text)
-    if command in DRIVER_GAPS:
+    in documents DOCUMENT_NOISE."""
+    if command in DOCUMENTS:
         for pattern, replacement in DOCUMENT_NOISE:
             text = re.sub(pattern, replacement, text)
     text = text.replace(socket_path, "SOCKET").replace(str(xml.parent), "DIR")

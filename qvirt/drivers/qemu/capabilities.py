@@ -8,6 +8,7 @@ from the disk cache or from recorded test data, so one parser serves all three.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -25,6 +26,7 @@ from qvirt.conf.capabilities import (
     Guest,
     GuestDomain,
     Host,
+    HostCPU,
     Machine,
     MigrationFeatures,
     NamedElement,
@@ -32,10 +34,12 @@ from qvirt.conf.capabilities import (
 )
 from qvirt.conf.defaults.facts import GuestFacts
 from qvirt.drivers.node import hostinfo
-from qvirt.drivers.qemu import caps_arch, caps_probe
-from qvirt.drivers.qemu.caps_cpumap import MAPPED_ARCHES
+from qvirt.drivers.qemu import caps_arch, caps_probe, cpu_x86
 from qvirt.drivers.qemu.caps_domcaps import domain_capabilities
 from qvirt.errors import ConfigUnsupported, ErrorDomain, ErrorNumber, InvalidArg, QvirtError
+
+# The architectures libvirt's CPU map covers (its x86 map), whose CPU models it filters.
+MAPPED_ARCHES = frozenset({"x86_64", "i686"})
 
 # Guest <features> per arch (virQEMUCapsInitGuestFromBinary): (name, default, toggle).
 GUEST_FEATURES: dict[str, tuple[tuple[str, str | None, str | None], ...]] = {
@@ -188,9 +192,9 @@ class QemuCaps:
 
     def mapped_cpu_models(self, virttype: str = "qemu") -> list[tuple[CpuModel, str]]:
         """The CPU models libvirt offers, with their vendor: those its CPU map knows."""
-        cpu_map = MAPPED_ARCHES.get(self.arch)
-        if cpu_map is None:
+        if self.arch not in MAPPED_ARCHES:
             return [(m, "") for m in self.cpu_definitions(virttype)]
+        cpu_map = cpu_x86.model_vendors()
         return [(m, cpu_map[m.name]) for m in self.cpu_definitions(virttype)
                 if m.name in cpu_map]
 
@@ -382,12 +386,30 @@ def guest_section(caps: QemuCaps, arch: str | None = None) -> Guest:
 
 
 def host_section(root: Path = Path("/"), dac_label: str | None = None) -> Host:
-    return Host(uuid=hostinfo.host_uuid(root), cpu=hostinfo.host_cpu(root),
+    return Host(uuid=hostinfo.host_uuid(root), cpu=_host_cpu(root),
                 power_management=PowerManagement(), iommu=_iommu(root),
                 migration_features=MigrationFeatures(live=True,
                                                      uri_transports=list(MIGRATION_TRANSPORTS)),
                 topology=hostinfo.host_topology(root), cache=hostinfo.host_cache(root),
                 secmodels=hostinfo.security_models(dac_label))
+
+
+def _host_cpu(root: Path) -> HostCPU:
+    """hostinfo's host CPU, named as libvirt names it: its CPUID decoded against libvirt's
+    CPU map to the closest model and the features the host has beyond it."""
+    cpu = hostinfo.host_cpu(root)
+    if cpu.arch in MAPPED_ARCHES:
+        decoded = _decoded_host(root / "dev/cpu/0/cpuid")
+        if decoded is not None:
+            cpu.model, cpu.features = decoded.name, decoded.features
+    return cpu
+
+
+@functools.cache
+def _decoded_host(device: Path) -> cpu_x86.HostModel | None:
+    """Once per device: the CPU does not change under a running daemon."""
+    data = cpu_x86.read_host_cpuid(device)
+    return cpu_x86.decode_host(data) if data is not None else None
 
 
 def _iommu(root: Path) -> bool:

@@ -46,6 +46,7 @@ from qvirt.drivers.qemu.capabilities import (
 )
 from qvirt.drivers.qemu.command import RunPaths, build_command, command_env
 from qvirt.drivers.qemu.console import Consoles, PtyStream, pick_console
+from qvirt.drivers.qemu.cpu_live import update_guest_cpu
 from qvirt.drivers.qemu.disk_chain import number_storage
 from qvirt.drivers.qemu.domain_setup import (
     channel_socket_names,
@@ -641,6 +642,7 @@ class QemuDriver:
             await proc.wait_for_socket(vm.monitor_path, log_path, offset)
             vm.monitor = await self._connect_monitor(vm, proc, log_path, offset)
             await vm.monitor.load_commands()
+            await update_guest_cpu(vm.monitor, live)
             await self._fill_ptys(vm)
             self._attach_agent(vm)
             if live.on_reboot in ("destroy", "preserve"):

