@@ -200,4 +200,7 @@ CASES += [
     ("dumpxml-xpath-string", ["dumpxml", "test", "--xpath", "string(//name)"]),
     ("dumpxml-xpath-none", ["dumpxml", "test", "--xpath", "//nosuch"]),
     ("dumpxml-xpath-positional", ["dumpxml", "test", "/domain/os"]),
+    ("help-console", ["help", "console"]),
+    ("console-no-domain", ["console", "nosuch", "--force"]),
+    ("console-bad-option", ["console", "test", "--devname"]),
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from qvirt import constants as C
+from qvirt.cli.virsh import console
 from qvirt.cli.virsh.control import BY_ID, BY_NAME, BY_UUID, Control
 from qvirt.cli.virsh.grammar import (
     DOMAIN_OPT,
@@ -295,6 +296,7 @@ GROUP = CommandGroup("Domain Management", "domain", (
             "Configure a domain to be automatically started at boot.", (
                 DOMAIN_OPT,
                 Opt("disable", BOOL, "disable autostarting"))),
+    console.COMMAND,
     Command("create", cmd_create, "create a domain from an XML file", "Create a domain.", (
         file_opt("file containing an XML domain description"),
         CONSOLE_OPT, PAUSED_OPT, AUTODESTROY_OPT, PASS_FDS_OPT, VALIDATE_OPT,
