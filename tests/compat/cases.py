@@ -201,6 +201,8 @@ CASES += [
     ("dumpxml-xpath-none", ["dumpxml", "test", "--xpath", "//nosuch"]),
     ("dumpxml-xpath-positional", ["dumpxml", "test", "/domain/os"]),
     ("help-console", ["help", "console"]),
+    ("help-edit", ["help", "edit"]),
+    ("edit-no-domain", ["edit", "nosuch"]),
     ("console-no-domain", ["console", "nosuch", "--force"]),
     ("console-bad-option", ["console", "test", "--devname"]),
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from qvirt import constants as C
-from qvirt.cli.virsh import console
+from qvirt.cli.virsh import console, editor
 from qvirt.cli.virsh.control import BY_ID, BY_NAME, BY_UUID, Control
 from qvirt.cli.virsh.grammar import (
     DOMAIN_OPT,
@@ -327,6 +327,7 @@ GROUP = CommandGroup("Domain Management", "domain", (
                 Opt("xpath", STRING, "xpath expression to filter the XML document",
                     keyword_only=True),
                 Opt("wrap", BOOL, "wrap xpath results in an common root element"))),
+    editor.EDIT,
     Command("reboot", cmd_reboot, "reboot a domain",
             "Run a reboot command in the target domain.", (DOMAIN_OPT, MODE_OPT)),
     Command("reset", _simple("reset", "was reset", "reset"), "reset a domain",
