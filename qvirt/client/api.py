@@ -16,7 +16,7 @@ from qvirt.client import entry, events
 from qvirt.client.fdstream import FDStream
 from qvirt.client.stream import StreamBackend, virStream
 from qvirt.client.uri import parse_uri
-from qvirt.drivers.base import DomainRef, HypervisorDriver
+from qvirt.drivers.base import DomainRef, HypervisorDriver, NodeInfo
 from qvirt.drivers.registry import open_driver
 from qvirt.errors import ErrorDomain, InvalidArg, NoSupport, QvirtError
 
@@ -151,6 +151,33 @@ class virConnect:
         info = self._call("virNodeGetInfo")
         return [info.model, info.memory // 1024, info.cpus, info.mhz, info.nodes, info.sockets,
                 info.cores, info.threads]
+
+    def nodeInfo(self) -> NodeInfo:
+        """virNodeGetInfo's record itself, memory in KiB: getInfo rounds it to MiB, as
+        libvirt-python does, and virsh's nodeinfo prints the KiB (a qvirt addition)."""
+        info: NodeInfo = self._call("virNodeGetInfo")
+        return info
+
+    def getFreeMemory(self) -> int:
+        """Bytes free on the node."""
+        return int(self._call("virNodeGetFreeMemory"))
+
+    def getCellsFreeMemory(self, startCell: int, maxCells: int) -> list[int]:
+        """Bytes free in each of up to ``maxCells`` NUMA cells from ``startCell``."""
+        return [int(n) for n in self._call("virNodeGetCellsFreeMemory", startCell, maxCells)]
+
+    def getCPUMap(self, flags: int = 0) -> tuple[int, list[bool], int]:
+        """(CPUs present, which are online, how many are online), as libvirt-python."""
+        present, online_map, online = self._call("virNodeGetCPUMap", flags)
+        return int(present), [bool(b) for b in online_map], int(online)
+
+    def getCPUStats(self, cpuNum: int, flags: int = 0) -> dict[str, int]:
+        """The node's CPU times (ns) by libvirt's field names (user, kernel, idle, ...)."""
+        return dict(self._call("virNodeGetCPUStats", cpuNum, flags))
+
+    def getMemoryStats(self, cellNum: int, flags: int = 0) -> dict[str, int]:
+        """The node's memory figures (KiB) by libvirt's field names (total, free, ...)."""
+        return dict(self._call("virNodeGetMemoryStats", cellNum, flags))
 
     def getSecurityModel(self) -> list[str]:
         return list(self._call("virNodeGetSecurityModel"))

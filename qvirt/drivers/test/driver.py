@@ -75,6 +75,8 @@ FLAGS: dict[str, tuple[str, int]] = {
     "domain_get_control_info": ("testDomainGetControlInfo", 0),
     "domain_has_managed_save_image": ("testDomainHasManagedSaveImage", 0),
     "connect_get_sysinfo": ("testConnectGetSysinfo", 0),
+    "node_get_cpu_map": ("testNodeGetCPUMap", 0),
+    "node_get_cpu_stats": ("testNodeGetCPUStats", 0),
     "domain_get_xml_desc": ("testDomainGetXMLDesc",
                             C.VIR_DOMAIN_XML_SECURE | C.VIR_DOMAIN_XML_INACTIVE
                             | C.VIR_DOMAIN_XML_MIGRATABLE),
@@ -82,6 +84,11 @@ FLAGS: dict[str, tuple[str, int]] = {
                                C.VIR_DOMAIN_AFFECT_LIVE | C.VIR_DOMAIN_AFFECT_CONFIG
                                | C.VIR_DOMAIN_VCPU_MAXIMUM),
 }
+
+# testNodeGetCPUMap and testNodeGetCPUStats: fixed answers, whatever the node.
+TEST_CPUS, TEST_CPU_MAP = 8, 0x15
+TEST_CPU_STATS = (("user", 9797400000), ("kernel", 34678723400000), ("idle", 87264900000),
+                  ("iowait", 763600000))
 
 # What a lifecycle action leaves the domain in (testDomainActionSetState).
 ACTION_STATES: dict[str, tuple[int, int]] = {
@@ -197,6 +204,24 @@ class TestDriver:
 
     def node_get_security_model(self) -> tuple[str, str]:
         return SECURITY_MODEL
+
+    def node_get_free_memory(self) -> int:
+        return sum(cell.free for cell in self._state.node.cells)
+
+    def node_get_cells_free_memory(self, start: int, count: int) -> list[int]:
+        cells = self._state.node.cells
+        if start >= len(cells):
+            raise InvalidArg("Range exceeds available cells", domain=ErrorDomain.TEST)
+        return [cell.memory for cell in cells[start:start + max(count, 0)]]
+
+    def node_get_cpu_map(self, flags: int = 0) -> tuple[int, list[bool], int]:
+        check_flags("node_get_cpu_map", flags)
+        return TEST_CPUS, [bool(TEST_CPU_MAP >> cpu & 1) for cpu in range(TEST_CPUS)], \
+            bin(TEST_CPU_MAP).count("1")
+
+    def node_get_cpu_stats(self, cpu: int, flags: int = 0) -> dict[str, int]:
+        check_flags("node_get_cpu_stats", flags)
+        return dict(TEST_CPU_STATS)
 
     def connect_get_sysinfo(self, flags: int = 0) -> str:
         check_flags("connect_get_sysinfo", flags)
