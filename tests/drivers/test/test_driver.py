@@ -136,8 +136,10 @@ def test_unknown_flags_are_refused(default: test_driver.TestDriver, method: str)
     args: tuple[object, ...]
     if method.startswith("domain_define") or method == "domain_create_xml":
         args = (DOMAIN.format(name="flags", extra=""), bit)
-    elif method.startswith("connect_"):
+    elif method.startswith("connect_") or method == "node_get_cpu_map":
         args = (bit,)
+    elif method == "node_get_cpu_stats":
+        args = (-1, bit)
     else:
         args = (default.domain_lookup_by_name("test"), bit)
     assert error(call, *args) == (ErrorNumber.INVALID_ARG, ErrorDomain.TEST,
