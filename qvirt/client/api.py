@@ -405,6 +405,20 @@ class virDomain:
         st._attach(opened if isinstance(opened, StreamBackend) else FDStream(opened))
         return 0
 
+    def screenshot(self, stream: virStream, screen: int, flags: int = 0) -> str:
+        """virDomainScreenshot: the image comes on ``stream``; its MIME type is returned."""
+        if stream.connect() is not self._conn and not self._conn._read_only:
+            raise _report(_raw_invalid_arg(
+                f"stream must match connection of domain '{self.name()}'",
+                "virDomainScreenshot", "stream"))
+        try:
+            mime, opened = self._call("virDomainScreenshot", screen, flags)
+        except QvirtError:
+            stream._attach(None)
+            raise
+        stream._attach(opened if isinstance(opened, StreamBackend) else FDStream(opened))
+        return str(mime)
+
     def vcpusFlags(self, flags: int = 0) -> int:
         _exclusive("virDomainGetVcpusFlags", flags, "VIR_DOMAIN_AFFECT_LIVE",
                    "VIR_DOMAIN_AFFECT_CONFIG")
