@@ -218,6 +218,11 @@ CASES += [
     ("help-console", ["help", "console"]),
     ("help-edit", ["help", "edit"]),
     ("edit-no-domain", ["edit", "nosuch"]),
+    ("screenshot", ["screenshot", "test", "--file", "{dir}/shot.png"]),
+    ("screenshot-positional", ["screenshot", "test", "{dir}/shot.png", "--screen", "1"]),
+    ("screenshot-bad-screen", ["screenshot", "test", "--screen", "-1"]),
+    ("screenshot-no-dir", ["screenshot", "test", "--file", "/nonexistent/shot.png"]),
+    ("screenshot-inactive", ["define {xml}; screenshot guest1 --file {dir}/shot.png"]),
     ("console-no-domain", ["console", "nosuch", "--force"]),
     ("console-bad-option", ["console", "test", "--devname"]),
 ]

@@ -140,6 +140,8 @@ def test_unknown_flags_are_refused(default: test_driver.TestDriver, method: str)
         args = (bit,)
     elif method == "node_get_cpu_stats":
         args = (-1, bit)
+    elif method == "domain_screenshot":
+        args = (default.domain_lookup_by_name("test"), 0, bit)
     else:
         args = (default.domain_lookup_by_name("test"), bit)
     assert error(call, *args) == (ErrorNumber.INVALID_ARG, ErrorDomain.TEST,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from qvirt import constants as C
-from qvirt.cli.virsh import console, editor
+from qvirt.cli.virsh import console, editor, screenshot
 from qvirt.cli.virsh.control import BY_ID, BY_NAME, BY_UUID, Control
 from qvirt.cli.virsh.grammar import (
     DOMAIN_OPT,
@@ -334,6 +334,7 @@ GROUP = CommandGroup("Domain Management", "domain", (
             "Reset the target domain as if by power button", (DOMAIN_OPT,)),
     Command("resume", _simple("resume", "resumed", "resume"), "resume a domain",
             "Resume a previously suspended domain.", (DOMAIN_OPT,)),
+    screenshot.COMMAND,
     Command("shutdown", cmd_shutdown, "gracefully shutdown a domain",
             "Run shutdown in the target domain.", (DOMAIN_OPT, MODE_OPT)),
     Command("start", cmd_start, "start a (previously defined) inactive domain",
