@@ -419,6 +419,21 @@ class virDomain:
         stream._attach(opened if isinstance(opened, StreamBackend) else FDStream(opened))
         return str(mime)
 
+    def metadata(self, type: int, uri: str | None, flags: int = 0) -> str:
+        """virDomainGetMetadata: the title or the description (elements are not kept)."""
+        _exclusive("virDomainGetMetadata", flags, "VIR_DOMAIN_AFFECT_LIVE",
+                   "VIR_DOMAIN_AFFECT_CONFIG")
+        return str(self._call("virDomainGetMetadata", type, uri, flags))
+
+    def setMetadata(self, type: int, metadata: str | None, key: str | None, uri: str | None,
+                    flags: int = 0) -> int:
+        """virDomainSetMetadata: a title (one line) or a description; empty removes it."""
+        if type == C.VIR_DOMAIN_METADATA_TITLE and metadata and "\n" in metadata:
+            raise _report(_raw_invalid_arg("metadata title can't contain newlines",
+                                           "virDomainSetMetadata", "metadata"))
+        self._call("virDomainSetMetadata", type, metadata, key, uri, flags)
+        return 0
+
     def vcpusFlags(self, flags: int = 0) -> int:
         _exclusive("virDomainGetVcpusFlags", flags, "VIR_DOMAIN_AFFECT_LIVE",
                    "VIR_DOMAIN_AFFECT_CONFIG")

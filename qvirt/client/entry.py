@@ -72,6 +72,8 @@ _ENTRIES = (
     Entry("virDomainHasManagedSaveImage", "domain_has_managed_save_image"),
     Entry("virDomainGetMaxMemory", "domain_get_max_memory"),
     Entry("virDomainGetVcpusFlags", "domain_get_vcpus_flags"),
+    Entry("virDomainGetMetadata", "domain_get_metadata"),
+    Entry("virDomainSetMetadata", "domain_set_metadata", writes=True),
     Entry("virDomainOpenConsole", "domain_open_console", writes=True),
     Entry("virDomainScreenshot", "domain_screenshot", writes=True),
     Entry("virConnectDomainEventRegisterAny", "connect_domain_event_register_any"),
