@@ -78,6 +78,10 @@ FLAGS: dict[str, tuple[str, int]] = {
     "connect_get_sysinfo": ("testConnectGetSysinfo", 0),
     "node_get_cpu_map": ("testNodeGetCPUMap", 0),
     "domain_screenshot": ("testDomainScreenshot", 0),
+    "domain_get_metadata": ("testDomainGetMetadata",
+                            C.VIR_DOMAIN_AFFECT_LIVE | C.VIR_DOMAIN_AFFECT_CONFIG),
+    "domain_set_metadata": ("testDomainSetMetadata",
+                            C.VIR_DOMAIN_AFFECT_LIVE | C.VIR_DOMAIN_AFFECT_CONFIG),
     "node_get_cpu_stats": ("testNodeGetCPUStats", 0),
     "domain_get_xml_desc": ("testDomainGetXMLDesc",
                             C.VIR_DOMAIN_XML_SECURE | C.VIR_DOMAIN_XML_INACTIVE
@@ -523,6 +527,37 @@ class TestDriver:
         self._get(dom)
         return "image/png", FileStream(SCREENSHOT)
 
+    def domain_get_metadata(self, dom: DomainRef, type: int, uri: str | None,
+                            flags: int = 0) -> str:
+        """virDomainObjGetMetadata, for the title and the description."""
+        _check_metadata_call("domain_get_metadata", type, flags)
+        with self._state.lock:
+            obj = self._get(dom)
+            config = _impact(obj, flags)[1]
+            d = obj.persistent_definition if config else obj.definition
+            value = d.title if type == C.VIR_DOMAIN_METADATA_TITLE else d.description
+        if value is None:
+            raise QvirtError("Requested metadata element is not present",
+                             code=ErrorNumber.NO_DOMAIN_METADATA, domain=ErrorDomain.DOMAIN)
+        return str(value)
+
+    def domain_set_metadata(self, dom: DomainRef, type: int, metadata: str | None,
+                            key: str | None, uri: str | None, flags: int = 0) -> None:
+        """virDomainObjSetMetadata: the running definition, the persistent one, or both."""
+        _check_metadata_call("domain_set_metadata", type, flags)
+        field_name = "title" if type == C.VIR_DOMAIN_METADATA_TITLE else "description"
+        with self._state.lock:
+            obj = self._get(dom)
+            live, config = _impact(obj, flags)
+            if obj.active and obj.persistent and obj.next_definition is None:
+                # The running definition is a copy of the persistent one (libvirt's
+                # virDomainObjSetDefTransient): what changes one leaves the other.
+                obj.next_definition = obj.definition.copy()
+            targets = ([obj.definition] if live else []) + \
+                ([obj.persistent_definition] if config else [])
+            for d in targets:
+                setattr(d, field_name, metadata or None)
+
     def domain_get_os_type(self, dom: DomainRef) -> str:
         return OS_TYPE
 
@@ -575,6 +610,29 @@ class TestDriver:
 def _document(xml: str) -> str:
     """Documents leave libvirt's formatter ending in a newline."""
     return xml if xml.endswith("\n") else xml + "\n"
+
+
+def _check_metadata_call(method: str, type: int, flags: int) -> None:
+    check_flags(method, flags)
+    if type == C.VIR_DOMAIN_METADATA_ELEMENT:
+        raise NoSupport("metadata elements are not kept by qvirt's test driver",
+                        domain=ErrorDomain.TEST)
+    if type not in (C.VIR_DOMAIN_METADATA_TITLE, C.VIR_DOMAIN_METADATA_DESCRIPTION):
+        raise InvalidArg(f"unknown metadata type '{type}'", domain=ErrorDomain.DOMAIN)
+
+
+def _impact(obj: _Domain, flags: int) -> tuple[bool, bool]:
+    """virDomainObjUpdateModificationImpact: (live, config) the flags come to."""
+    live = bool(flags & C.VIR_DOMAIN_AFFECT_LIVE)
+    config = bool(flags & C.VIR_DOMAIN_AFFECT_CONFIG)
+    if not live and not config:
+        live, config = obj.active, not obj.active
+    if live and not obj.active:
+        raise OperationInvalid("domain is not running", domain=ErrorDomain.DOMAIN)
+    if config and not obj.persistent:
+        raise OperationInvalid("transient domains do not have any persistent config",
+                               domain=ErrorDomain.DOMAIN)
+    return live, config
 
 
 def _check_active(obj: _Domain) -> None:
