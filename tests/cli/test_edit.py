@@ -26,6 +26,7 @@ EDITORS = {
     "broken": 'sed -i "s/<name>/<nome>/" "$1"',
     "invalid": 'sed -i "s|<devices>|<devices><bogus/>|" "$1"',
     # Broken the first time, repaired (back to the original) the second.
+    "words": 'echo "edited words" > "$1"',
     "twice": 'if grep -q "<nome>" "$1"; then sed -i "s/<nome>/<name>/" "$1"; '
              'else sed -i "s/<name>/<nome>/" "$1"; fi',
 }
@@ -59,6 +60,11 @@ CASES = [
     ("invalid", "edit --skip-validate test; dumpxml test --xpath //devices/*[1]"),
     ("memory", "edit nosuch"),
     ("sed -i s/8388608/4194304/", "edit test; dumpxml test --xpath //currentMemory"),
+    ("words", "desc test --edit; desc test"),
+    ("words", "desc --title test --edit; desc --title test"),
+    ("words", "desc --title --edit test first; desc --title test"),
+    ("true", "desc --edit test"),
+    ("false", "desc --edit test"),
 ]
 
 

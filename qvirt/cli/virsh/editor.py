@@ -12,10 +12,13 @@ import tempfile
 import termios
 import tty
 
+from lxml import etree
+
+import qvirt
 from qvirt import constants as C
 from qvirt.cli.virsh.control import Abort, Control
 from qvirt.cli.virsh.grammar import DOMAIN_OPT, Args, Command, Opt, OptType
-from qvirt.errors import InternalError, QvirtError
+from qvirt.errors import ErrorNumber, InternalError, QvirtError
 
 # vshEditFile: an editor named only with these runs directly, any other through sh -c.
 ACCEPTED_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:@/")
@@ -160,6 +163,76 @@ def cmd_edit(ctl: Control, args: Args) -> bool:
 def _edit_once(ctl: Control, path: str) -> str:
     run_editor(ctl, path)
     return read_back(ctl, path)
+
+
+def cmd_desc(ctl: Control, args: Args) -> bool:
+    live, config, current = (bool(args.get(n)) for n in ("live", "config", "current"))
+    title, edit = bool(args.get("title")), bool(args.get("edit"))
+    ctl.exclusive(args, "current", "live")
+    ctl.exclusive(args, "current", "config")
+    flags = (C.VIR_DOMAIN_AFFECT_CONFIG if config else 0) | \
+        (C.VIR_DOMAIN_AFFECT_LIVE if live else 0)
+    query_flags = C.VIR_DOMAIN_XML_INACTIVE if config else 0
+    del current
+    dom = ctl.lookup_domain(args)
+    kind = C.VIR_DOMAIN_METADATA_TITLE if title else C.VIR_DOMAIN_METADATA_DESCRIPTION
+    what = "title" if title else "description"
+    words = args.get("new-desc")
+    given = " ".join(words).rstrip(" ") if isinstance(words, list) and words else None
+    if not edit and given is None:
+        text = _description(ctl, dom, title, query_flags)
+        if text:
+            ctl.print(text)
+        else:
+            ctl.print_extra(f"No {what} for domain: {dom.name()}")
+        return True
+    current_text = _description(ctl, dom, title, query_flags)
+    new = current_text if given is None else given
+    if edit:
+        path = write_temp(ctl, new)
+        try:
+            edited = _edit_once(ctl, path)
+        finally:
+            os.unlink(path)
+        if title and edited.endswith("\n"):
+            edited = edited[:-1]
+        if edited == current_text:
+            ctl.print_extra(f"Domain {what} not changed\n")
+            return True
+        new = edited
+    with ctl.failing(f"Failed to set new domain {what}"):
+        dom.setMetadata(kind, new, None, None, flags)
+    ctl.print_extra(f"Domain {what} updated successfully")
+    return True
+
+
+def _description(ctl: Control, dom: qvirt.virDomain, title: bool, flags: int) -> str:
+    """virshGetDomainDescription: the metadata API, "" where there is none, and the XML where
+    the driver has no such API."""
+    kind = C.VIR_DOMAIN_METADATA_TITLE if title else C.VIR_DOMAIN_METADATA_DESCRIPTION
+    try:
+        return dom.metadata(kind, None, flags)
+    except QvirtError as err:
+        if err.code == ErrorNumber.NO_DOMAIN_METADATA:
+            return ""
+        if err.code != ErrorNumber.NO_SUPPORT:
+            ctl.last_error = err
+            raise Abort from err
+    with ctl.failing(None):
+        xml = dom.XMLDesc(flags)
+    found = etree.fromstring(xml.encode()).findtext("title" if title else "description")
+    return found or ""
+
+
+DESC = Command("desc", cmd_desc, "show or set domain's description or title",
+               "Allows setting or modifying the description or title of a domain.", (
+                   DOMAIN_OPT,
+                   Opt("live", OptType.BOOL, "modify/get running state"),
+                   Opt("config", OptType.BOOL, "modify/get persistent configuration"),
+                   Opt("current", OptType.BOOL, "modify/get current state configuration"),
+                   Opt("title", OptType.BOOL, "modify/get the title instead of description"),
+                   Opt("edit", OptType.BOOL, "open an editor to modify the description"),
+                   Opt("new-desc", OptType.ARGV, "message")))
 
 
 EDIT = Command("edit", cmd_edit, "edit XML configuration for a domain",

@@ -305,6 +305,7 @@ GROUP = CommandGroup("Domain Management", "domain", (
             "Define a domain.", (
                 file_opt("file containing an XML domain description"),
                 VALIDATE_OPT)),
+    editor.DESC,
     Command("destroy", cmd_destroy, "destroy (stop) a domain",
             "Forcefully stop a given domain, but leave its resources intact.", (
                 DOMAIN_OPT,
