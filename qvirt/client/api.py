@@ -143,6 +143,11 @@ class virConnect:
         return str(self._call("virConnectGetDomainCapabilities", emulatorbin, arch, machine,
                               virttype, flags))
 
+    def domainXMLToNative(self, nativeFormat: str, domainXml: str, flags: int = 0) -> str:
+        """virConnectDomainXMLToNative: the configuration a hypervisor would be given (QEMU's
+        command line for "qemu-argv"), where the driver can say it."""
+        return str(self._call("virConnectDomainXMLToNative", nativeFormat, domainXml, flags))
+
     def getMaxVcpus(self, type: str | None) -> int:
         return int(self._call("virConnectGetMaxVcpus", type))
 
