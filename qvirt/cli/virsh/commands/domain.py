@@ -260,6 +260,23 @@ def cmd_dumpxml(ctl: Control, args: Args) -> bool:
     return True
 
 
+def cmd_domxml_to_native(ctl: Control, args: Args) -> bool:
+    fmt = ctl.opt_req(args, "format")
+    path = ctl.opt_str(args, "xml")
+    ctl.exclusive(args, "domain", "xml")
+    if args.get("domain") is not None:
+        with ctl.failing("failed to retrieve XML"):
+            xml = ctl.lookup_domain(args).XMLDesc(0)
+    elif path is not None:
+        xml = ctl.read_file(path)
+    else:
+        raise ctl.fail("need either domain or domain XML")
+    with ctl.failing(None):
+        native = ctl.connection().domainXMLToNative(fmt, xml, 0)
+    ctl.print(f"{native}\n")
+    return True
+
+
 # autostart and id conversions ----------------------------------------------------------------
 
 def cmd_autostart(ctl: Control, args: Args) -> bool:
@@ -317,6 +334,11 @@ GROUP = CommandGroup("Domain Management", "domain", (
             (domain_opt("domain id or uuid"),)),
     Command("domuuid", cmd_domuuid, "convert a domain name or id to domain UUID", "",
             (domain_opt("domain id or name"),)),
+    Command("domxml-to-native", cmd_domxml_to_native, "Convert domain XML to native config",
+            "Convert domain XML config to a native guest configuration format.", (
+                Opt("format", OptType.DATA, "target config data type format", required=True),
+                Opt("domain", STRING, "domain name, id or uuid", keyword_only=True),
+                Opt("xml", STRING, "xml data file to export from", keyword_only=True))),
     Command("dumpxml", cmd_dumpxml, "domain information in XML",
             "Output the domain information as an XML dump to stdout.", (
                 DOMAIN_OPT,
