@@ -433,7 +433,9 @@ class virDomain:
     def setMetadata(self, type: int, metadata: str | None, key: str | None, uri: str | None,
                     flags: int = 0) -> int:
         """virDomainSetMetadata: a title (one line) or a description; empty removes it."""
-        if type == C.VIR_DOMAIN_METADATA_TITLE and metadata and "\n" in metadata:
+        # libvirt refuses a read-only connection first, then a title of several lines.
+        if type == C.VIR_DOMAIN_METADATA_TITLE and metadata and "\n" in metadata \
+                and not self._conn._read_only:
             raise _report(_raw_invalid_arg("metadata title can't contain newlines",
                                            "virDomainSetMetadata", "metadata"))
         self._call("virDomainSetMetadata", type, metadata, key, uri, flags)
