@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.compat.cases import GUEST
 from tests.daemon.conftest import Daemon, guest_xml, virsh
 from tests.daemon.test_console import CTRL_RIGHT_BRACKET, Terminal, framing
 
@@ -88,9 +89,14 @@ def test_console_as_virsh_shows_it(qvirtd: Daemon, tiny_image: Path, guest_dir: 
 
 @pytest.mark.compat
 def test_console_errors_as_virsh(tmp_path: Path) -> None:
-    """The test driver has no consoles; a missing domain; no domain named. (virsh on a
-    terminal also says polkit is missing, which qvirt has no use for: that line is dropped.)"""
-    for args in (["console", "test"], ["console", "nosuch"], ["console"]):
+    """The test driver has no consoles, also after start or create --console; a missing
+    domain; no domain named. (virsh on a terminal also says polkit is missing, which qvirt
+    has no use for: that line is dropped.)"""
+    xml = tmp_path / "guest.xml"
+    xml.write_text(GUEST)
+    for args in (["console", "test"], ["console", "nosuch"], ["console"],
+                 [f"define {xml}; start --console guest1; domstate guest1"],
+                 ["create", "--console", "--paused", str(xml)]):
         got = {tool: Terminal(argv, "-c", "test:///default", *args)
                for tool, argv in TOOLS.items()}
         results = {tool: (term.exit_code(), POLKIT.sub("", term.text()))

@@ -38,6 +38,11 @@ def cmd_console(ctl: Control, args: Args) -> bool:
     devname = ctl.opt_str(args, "devname")
     flags = (C.VIR_DOMAIN_CONSOLE_FORCE if args.get("force") else 0) | \
         (C.VIR_DOMAIN_CONSOLE_SAFE if args.get("safe") else 0)
+    return run_console(ctl, dom, devname, flags)
+
+
+def run_console(ctl: Control, dom: qvirt.virDomain, devname: str | None, flags: int) -> bool:
+    """cmdRunConsole, also what start and create --console run."""
     try:
         state = dom.state()[0]
     except QvirtError as err:

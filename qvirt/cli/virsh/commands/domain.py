@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import qvirt
 from qvirt import constants as C
 from qvirt.cli.virsh import console, editor, screenshot
 from qvirt.cli.virsh.control import BY_ID, BY_NAME, BY_UUID, Control
@@ -73,7 +74,7 @@ def cmd_create(ctl: Control, args: Args) -> bool:
     with ctl.failing(f"Failed to create domain from {path}"):
         dom = ctl.connection().createXML(xml, flags)
     ctl.print_extra(f"Domain '{dom.name()}' created from {path}\n")
-    return True
+    return console.run_console(ctl, dom, None, 0) if args.get("console") else True
 
 
 UNDEFINE_FLAGS = (
@@ -138,15 +139,19 @@ def cmd_start(ctl: Control, args: Args) -> bool:
             ctl.last_error = None
             flags &= ~C.VIR_DOMAIN_START_FORCE_BOOT
         else:
-            ctl.print_extra(f"Domain '{name}' started\n")
-            return True
+            return _started(ctl, dom, args)
     with ctl.failing(f"Failed to start domain '{name}'"):
         if flags:
             dom.createWithFlags(flags)
         else:
             dom.create()
-    ctl.print_extra(f"Domain '{name}' started\n")
-    return True
+    return _started(ctl, dom, args)
+
+
+def _started(ctl: Control, dom: qvirt.virDomain, args: Args) -> bool:
+    """start's last words, then its console if asked for."""
+    ctl.print_extra(f"Domain '{dom.name()}' started\n")
+    return console.run_console(ctl, dom, None, 0) if args.get("console") else True
 
 
 # --mode words and their flags (shutdown and reboot share them).
