@@ -16,7 +16,7 @@ from qvirt.client import entry, events
 from qvirt.client.fdstream import FDStream
 from qvirt.client.stream import StreamBackend, virStream
 from qvirt.client.uri import parse_uri
-from qvirt.drivers.base import DomainRef, HypervisorDriver
+from qvirt.drivers.base import DomainRef, HypervisorDriver, NodeInfo
 from qvirt.drivers.registry import open_driver
 from qvirt.errors import ErrorDomain, InvalidArg, NoSupport, QvirtError
 
@@ -143,6 +143,11 @@ class virConnect:
         return str(self._call("virConnectGetDomainCapabilities", emulatorbin, arch, machine,
                               virttype, flags))
 
+    def domainXMLToNative(self, nativeFormat: str, domainXml: str, flags: int = 0) -> str:
+        """virConnectDomainXMLToNative: the configuration a hypervisor would be given (QEMU's
+        command line for "qemu-argv"), where the driver can say it."""
+        return str(self._call("virConnectDomainXMLToNative", nativeFormat, domainXml, flags))
+
     def getMaxVcpus(self, type: str | None) -> int:
         return int(self._call("virConnectGetMaxVcpus", type))
 
@@ -151,6 +156,33 @@ class virConnect:
         info = self._call("virNodeGetInfo")
         return [info.model, info.memory // 1024, info.cpus, info.mhz, info.nodes, info.sockets,
                 info.cores, info.threads]
+
+    def nodeInfo(self) -> NodeInfo:
+        """virNodeGetInfo's record itself, memory in KiB: getInfo rounds it to MiB, as
+        libvirt-python does, and virsh's nodeinfo prints the KiB (a qvirt addition)."""
+        info: NodeInfo = self._call("virNodeGetInfo")
+        return info
+
+    def getFreeMemory(self) -> int:
+        """Bytes free on the node."""
+        return int(self._call("virNodeGetFreeMemory"))
+
+    def getCellsFreeMemory(self, startCell: int, maxCells: int) -> list[int]:
+        """Bytes free in each of up to ``maxCells`` NUMA cells from ``startCell``."""
+        return [int(n) for n in self._call("virNodeGetCellsFreeMemory", startCell, maxCells)]
+
+    def getCPUMap(self, flags: int = 0) -> tuple[int, list[bool], int]:
+        """(CPUs present, which are online, how many are online), as libvirt-python."""
+        present, online_map, online = self._call("virNodeGetCPUMap", flags)
+        return int(present), [bool(b) for b in online_map], int(online)
+
+    def getCPUStats(self, cpuNum: int, flags: int = 0) -> dict[str, int]:
+        """The node's CPU times (ns) by libvirt's field names (user, kernel, idle, ...)."""
+        return dict(self._call("virNodeGetCPUStats", cpuNum, flags))
+
+    def getMemoryStats(self, cellNum: int, flags: int = 0) -> dict[str, int]:
+        """The node's memory figures (KiB) by libvirt's field names (total, free, ...)."""
+        return dict(self._call("virNodeGetMemoryStats", cellNum, flags))
 
     def getSecurityModel(self) -> list[str]:
         return list(self._call("virNodeGetSecurityModel"))
@@ -376,6 +408,37 @@ class virDomain:
             st._attach(None)
             raise
         st._attach(opened if isinstance(opened, StreamBackend) else FDStream(opened))
+        return 0
+
+    def screenshot(self, stream: virStream, screen: int, flags: int = 0) -> str:
+        """virDomainScreenshot: the image comes on ``stream``; its MIME type is returned."""
+        if stream.connect() is not self._conn and not self._conn._read_only:
+            raise _report(_raw_invalid_arg(
+                f"stream must match connection of domain '{self.name()}'",
+                "virDomainScreenshot", "stream"))
+        try:
+            mime, opened = self._call("virDomainScreenshot", screen, flags)
+        except QvirtError:
+            stream._attach(None)
+            raise
+        stream._attach(opened if isinstance(opened, StreamBackend) else FDStream(opened))
+        return str(mime)
+
+    def metadata(self, type: int, uri: str | None, flags: int = 0) -> str:
+        """virDomainGetMetadata: the title or the description (elements are not kept)."""
+        _exclusive("virDomainGetMetadata", flags, "VIR_DOMAIN_AFFECT_LIVE",
+                   "VIR_DOMAIN_AFFECT_CONFIG")
+        return str(self._call("virDomainGetMetadata", type, uri, flags))
+
+    def setMetadata(self, type: int, metadata: str | None, key: str | None, uri: str | None,
+                    flags: int = 0) -> int:
+        """virDomainSetMetadata: a title (one line) or a description; empty removes it."""
+        # libvirt refuses a read-only connection first, then a title of several lines.
+        if type == C.VIR_DOMAIN_METADATA_TITLE and metadata and "\n" in metadata \
+                and not self._conn._read_only:
+            raise _report(_raw_invalid_arg("metadata title can't contain newlines",
+                                           "virDomainSetMetadata", "metadata"))
+        self._call("virDomainSetMetadata", type, metadata, key, uri, flags)
         return 0
 
     def vcpusFlags(self, flags: int = 0) -> int:

@@ -8,6 +8,9 @@ import pytest
 
 from tests.compat.cases import BAD, GUEST, UNTYPED
 
+# qvirtd's fixtures, for the lifecycle harness against the daemon.
+from tests.daemon.conftest import guest_dir, qvirtd  # noqa: F401
+
 
 @pytest.fixture
 def case_files(tmp_path: Path) -> dict[str, str]:

@@ -293,7 +293,13 @@ class RemoteDriver:
     def domain_open_console(self, dom: DomainRef, dev_name: str | None,
                             flags: int = 0) -> RemoteStream:
         return self._rpc.open_stream(BY_NAME["DOMAIN_OPEN_CONSOLE"], {
-            "dom": _wire(dom), "dev_name": dev_name, "flags": flags})
+            "dom": _wire(dom), "dev_name": dev_name, "flags": flags})[1]
+
+    def domain_screenshot(self, dom: DomainRef, screen: int,
+                          flags: int = 0) -> tuple[str, RemoteStream]:
+        ret, stream = self._rpc.open_stream(BY_NAME["DOMAIN_SCREENSHOT"], {
+            "dom": _wire(dom), "screen": screen, "flags": flags})
+        return str(ret["mime"]), stream
 
     # Events ----------------------------------------------------------------------------
 

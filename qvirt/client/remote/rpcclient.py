@@ -97,12 +97,12 @@ class RPCClient:
         """Send ``procedure`` with ``args``; its decoded ret, or the server's error raised."""
         return self._call(procedure, args, opens_stream=False)[0]
 
-    def open_stream(self, procedure: Procedure, args: Any = None) -> RemoteStream:
-        """Call a stream-opening ``procedure``: the stream exists before the call is sent, so
-        no frame the server sends right after its reply is missed."""
-        stream = self._call(procedure, args, opens_stream=True)[1]
+    def open_stream(self, procedure: Procedure, args: Any = None) -> tuple[Any, RemoteStream]:
+        """Call a stream-opening ``procedure``: its reply and the stream, which exists before
+        the call is sent, so no frame the server sends right after its reply is missed."""
+        ret, stream = self._call(procedure, args, opens_stream=True)
         assert stream is not None
-        return stream
+        return ret, stream
 
     def _call(self, procedure: Procedure, args: Any,
               opens_stream: bool) -> tuple[Any, RemoteStream | None]:

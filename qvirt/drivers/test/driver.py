@@ -34,6 +34,7 @@ from qvirt.errors import (
     QvirtError,
     XMLError,
 )
+from qvirt.util.filestream import FileStream
 
 HV_VERSION = 2               # "Running hypervisor: TEST 0.0.2"
 SECURITY_MODEL = ("testSecurity", "")   # model, DOI
@@ -75,6 +76,13 @@ FLAGS: dict[str, tuple[str, int]] = {
     "domain_get_control_info": ("testDomainGetControlInfo", 0),
     "domain_has_managed_save_image": ("testDomainHasManagedSaveImage", 0),
     "connect_get_sysinfo": ("testConnectGetSysinfo", 0),
+    "node_get_cpu_map": ("testNodeGetCPUMap", 0),
+    "domain_screenshot": ("testDomainScreenshot", 0),
+    "domain_get_metadata": ("testDomainGetMetadata",
+                            C.VIR_DOMAIN_AFFECT_LIVE | C.VIR_DOMAIN_AFFECT_CONFIG),
+    "domain_set_metadata": ("testDomainSetMetadata",
+                            C.VIR_DOMAIN_AFFECT_LIVE | C.VIR_DOMAIN_AFFECT_CONFIG),
+    "node_get_cpu_stats": ("testNodeGetCPUStats", 0),
     "domain_get_xml_desc": ("testDomainGetXMLDesc",
                             C.VIR_DOMAIN_XML_SECURE | C.VIR_DOMAIN_XML_INACTIVE
                             | C.VIR_DOMAIN_XML_MIGRATABLE),
@@ -82,6 +90,14 @@ FLAGS: dict[str, tuple[str, int]] = {
                                C.VIR_DOMAIN_AFFECT_LIVE | C.VIR_DOMAIN_AFFECT_CONFIG
                                | C.VIR_DOMAIN_VCPU_MAXIMUM),
 }
+
+# The picture testDomainScreenshot sends (PKGDATADIR/test-screenshot.png).
+SCREENSHOT = "/usr/share/libvirt/test-screenshot.png"
+
+# testNodeGetCPUMap and testNodeGetCPUStats: fixed answers, whatever the node.
+TEST_CPUS, TEST_CPU_MAP = 8, 0x15
+TEST_CPU_STATS = (("user", 9797400000), ("kernel", 34678723400000), ("idle", 87264900000),
+                  ("iowait", 763600000))
 
 # What a lifecycle action leaves the domain in (testDomainActionSetState).
 ACTION_STATES: dict[str, tuple[int, int]] = {
@@ -197,6 +213,24 @@ class TestDriver:
 
     def node_get_security_model(self) -> tuple[str, str]:
         return SECURITY_MODEL
+
+    def node_get_free_memory(self) -> int:
+        return sum(cell.free for cell in self._state.node.cells)
+
+    def node_get_cells_free_memory(self, start: int, count: int) -> list[int]:
+        cells = self._state.node.cells
+        if start >= len(cells):
+            raise InvalidArg("Range exceeds available cells", domain=ErrorDomain.TEST)
+        return [cell.memory for cell in cells[start:start + max(count, 0)]]
+
+    def node_get_cpu_map(self, flags: int = 0) -> tuple[int, list[bool], int]:
+        check_flags("node_get_cpu_map", flags)
+        return TEST_CPUS, [bool(TEST_CPU_MAP >> cpu & 1) for cpu in range(TEST_CPUS)], \
+            bin(TEST_CPU_MAP).count("1")
+
+    def node_get_cpu_stats(self, cpu: int, flags: int = 0) -> dict[str, int]:
+        check_flags("node_get_cpu_stats", flags)
+        return dict(TEST_CPU_STATS)
 
     def connect_get_sysinfo(self, flags: int = 0) -> str:
         check_flags("connect_get_sysinfo", flags)
@@ -485,6 +519,45 @@ class TestDriver:
             self._get(dom)
         return False
 
+    def domain_screenshot(self, dom: DomainRef, screen: int,
+                          flags: int = 0) -> tuple[str, FileStream]:
+        """testDomainScreenshot: libvirt's own test picture, whatever the screen, and even
+        of a domain that is not running (libvirt 9.0's test driver does not check)."""
+        check_flags("domain_screenshot", flags)
+        self._get(dom)
+        return "image/png", FileStream(SCREENSHOT)
+
+    def domain_get_metadata(self, dom: DomainRef, type: int, uri: str | None,
+                            flags: int = 0) -> str:
+        """virDomainObjGetMetadata, for the title and the description."""
+        _check_metadata_call("domain_get_metadata", type, flags)
+        with self._state.lock:
+            obj = self._get(dom)
+            config = _impact(obj, flags)[1]
+            d = obj.persistent_definition if config else obj.definition
+            value = d.title if type == C.VIR_DOMAIN_METADATA_TITLE else d.description
+        if value is None:
+            raise QvirtError("Requested metadata element is not present",
+                             code=ErrorNumber.NO_DOMAIN_METADATA, domain=ErrorDomain.DOMAIN)
+        return str(value)
+
+    def domain_set_metadata(self, dom: DomainRef, type: int, metadata: str | None,
+                            key: str | None, uri: str | None, flags: int = 0) -> None:
+        """virDomainObjSetMetadata: the running definition, the persistent one, or both."""
+        _check_metadata_call("domain_set_metadata", type, flags)
+        field_name = "title" if type == C.VIR_DOMAIN_METADATA_TITLE else "description"
+        with self._state.lock:
+            obj = self._get(dom)
+            live, config = _impact(obj, flags)
+            if obj.active and obj.persistent and obj.next_definition is None:
+                # The running definition is a copy of the persistent one (libvirt's
+                # virDomainObjSetDefTransient): what changes one leaves the other.
+                obj.next_definition = obj.definition.copy()
+            targets = ([obj.definition] if live else []) + \
+                ([obj.persistent_definition] if config else [])
+            for d in targets:
+                setattr(d, field_name, metadata or None)
+
     def domain_get_os_type(self, dom: DomainRef) -> str:
         return OS_TYPE
 
@@ -537,6 +610,29 @@ class TestDriver:
 def _document(xml: str) -> str:
     """Documents leave libvirt's formatter ending in a newline."""
     return xml if xml.endswith("\n") else xml + "\n"
+
+
+def _check_metadata_call(method: str, type: int, flags: int) -> None:
+    check_flags(method, flags)
+    if type == C.VIR_DOMAIN_METADATA_ELEMENT:
+        raise NoSupport("metadata elements are not kept by qvirt's test driver",
+                        domain=ErrorDomain.TEST)
+    if type not in (C.VIR_DOMAIN_METADATA_TITLE, C.VIR_DOMAIN_METADATA_DESCRIPTION):
+        raise InvalidArg(f"unknown metadata type '{type}'", domain=ErrorDomain.DOMAIN)
+
+
+def _impact(obj: _Domain, flags: int) -> tuple[bool, bool]:
+    """virDomainObjUpdateModificationImpact: (live, config) the flags come to."""
+    live = bool(flags & C.VIR_DOMAIN_AFFECT_LIVE)
+    config = bool(flags & C.VIR_DOMAIN_AFFECT_CONFIG)
+    if not live and not config:
+        live, config = obj.active, not obj.active
+    if live and not obj.active:
+        raise OperationInvalid("domain is not running", domain=ErrorDomain.DOMAIN)
+    if config and not obj.persistent:
+        raise OperationInvalid("transient domains do not have any persistent config",
+                               domain=ErrorDomain.DOMAIN)
+    return live, config
 
 
 def _check_active(obj: _Domain) -> None:

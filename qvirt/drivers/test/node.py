@@ -147,11 +147,14 @@ _CPU_FIELDS = {"nodes": "nodes", "sockets": "sockets", "cores": "cores", "thread
 
 @dataclass(frozen=True)
 class Cell:
-    """A host NUMA cell of the default node: its memory (KiB) and its CPU ids."""
+    """A host NUMA cell of the default node: its memory (KiB, also what
+    testNodeGetCellsFreeMemory answers, in bytes), its CPU ids, and the bytes free that
+    testNodeGetFreeMemory adds up."""
 
     id: int
     memory: int
     cpus: tuple[int, ...]
+    free: int = 0
 
 
 @dataclass
@@ -170,7 +173,8 @@ def default_node() -> Node:
     node = _parse(etree.fromstring(DEFAULT_NODE_XML.encode()), None)
     node.info = DEFAULT_NODE_INFO
     node.cells = [Cell(id=i, memory=(i + 1) * 2048 * 1024,
-                       cpus=tuple(range(i * CPUS_PER_CELL, (i + 1) * CPUS_PER_CELL)))
+                       cpus=tuple(range(i * CPUS_PER_CELL, (i + 1) * CPUS_PER_CELL)),
+                       free=(i + 1) * 1024 * 1024)
                   for i in range(DEFAULT_CELLS)]
     return node
 

@@ -136,8 +136,16 @@ def test_unknown_flags_are_refused(default: test_driver.TestDriver, method: str)
     args: tuple[object, ...]
     if method.startswith("domain_define") or method == "domain_create_xml":
         args = (DOMAIN.format(name="flags", extra=""), bit)
-    elif method.startswith("connect_"):
+    elif method.startswith("connect_") or method == "node_get_cpu_map":
         args = (bit,)
+    elif method == "node_get_cpu_stats":
+        args = (-1, bit)
+    elif method == "domain_screenshot":
+        args = (default.domain_lookup_by_name("test"), 0, bit)
+    elif method == "domain_get_metadata":
+        args = (default.domain_lookup_by_name("test"), 0, None, bit)
+    elif method == "domain_set_metadata":
+        args = (default.domain_lookup_by_name("test"), 0, "x", None, None, bit)
     else:
         args = (default.domain_lookup_by_name("test"), bit)
     assert error(call, *args) == (ErrorNumber.INVALID_ARG, ErrorDomain.TEST,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import qvirt
 from qvirt import constants as C
+from qvirt.cli.virsh import console, editor, screenshot
 from qvirt.cli.virsh.control import BY_ID, BY_NAME, BY_UUID, Control
 from qvirt.cli.virsh.grammar import (
     DOMAIN_OPT,
@@ -72,7 +74,7 @@ def cmd_create(ctl: Control, args: Args) -> bool:
     with ctl.failing(f"Failed to create domain from {path}"):
         dom = ctl.connection().createXML(xml, flags)
     ctl.print_extra(f"Domain '{dom.name()}' created from {path}\n")
-    return True
+    return console.run_console(ctl, dom, None, 0) if args.get("console") else True
 
 
 UNDEFINE_FLAGS = (
@@ -137,15 +139,19 @@ def cmd_start(ctl: Control, args: Args) -> bool:
             ctl.last_error = None
             flags &= ~C.VIR_DOMAIN_START_FORCE_BOOT
         else:
-            ctl.print_extra(f"Domain '{name}' started\n")
-            return True
+            return _started(ctl, dom, args)
     with ctl.failing(f"Failed to start domain '{name}'"):
         if flags:
             dom.createWithFlags(flags)
         else:
             dom.create()
-    ctl.print_extra(f"Domain '{name}' started\n")
-    return True
+    return _started(ctl, dom, args)
+
+
+def _started(ctl: Control, dom: qvirt.virDomain, args: Args) -> bool:
+    """start's last words, then its console if asked for."""
+    ctl.print_extra(f"Domain '{dom.name()}' started\n")
+    return console.run_console(ctl, dom, None, 0) if args.get("console") else True
 
 
 # --mode words and their flags (shutdown and reboot share them).
@@ -259,6 +265,23 @@ def cmd_dumpxml(ctl: Control, args: Args) -> bool:
     return True
 
 
+def cmd_domxml_to_native(ctl: Control, args: Args) -> bool:
+    fmt = ctl.opt_req(args, "format")
+    path = ctl.opt_str(args, "xml")
+    ctl.exclusive(args, "domain", "xml")
+    if args.get("domain") is not None:
+        with ctl.failing("failed to retrieve XML"):
+            xml = ctl.lookup_domain(args).XMLDesc(0)
+    elif path is not None:
+        xml = ctl.read_file(path)
+    else:
+        raise ctl.fail("need either domain or domain XML")
+    with ctl.failing(None):
+        native = ctl.connection().domainXMLToNative(fmt, xml, 0)
+    ctl.print(f"{native}\n")
+    return True
+
+
 # autostart and id conversions ----------------------------------------------------------------
 
 def cmd_autostart(ctl: Control, args: Args) -> bool:
@@ -295,6 +318,7 @@ GROUP = CommandGroup("Domain Management", "domain", (
             "Configure a domain to be automatically started at boot.", (
                 DOMAIN_OPT,
                 Opt("disable", BOOL, "disable autostarting"))),
+    console.COMMAND,
     Command("create", cmd_create, "create a domain from an XML file", "Create a domain.", (
         file_opt("file containing an XML domain description"),
         CONSOLE_OPT, PAUSED_OPT, AUTODESTROY_OPT, PASS_FDS_OPT, VALIDATE_OPT,
@@ -303,6 +327,7 @@ GROUP = CommandGroup("Domain Management", "domain", (
             "Define a domain.", (
                 file_opt("file containing an XML domain description"),
                 VALIDATE_OPT)),
+    editor.DESC,
     Command("destroy", cmd_destroy, "destroy (stop) a domain",
             "Forcefully stop a given domain, but leave its resources intact.", (
                 DOMAIN_OPT,
@@ -314,6 +339,11 @@ GROUP = CommandGroup("Domain Management", "domain", (
             (domain_opt("domain id or uuid"),)),
     Command("domuuid", cmd_domuuid, "convert a domain name or id to domain UUID", "",
             (domain_opt("domain id or name"),)),
+    Command("domxml-to-native", cmd_domxml_to_native, "Convert domain XML to native config",
+            "Convert domain XML config to a native guest configuration format.", (
+                Opt("format", OptType.DATA, "target config data type format", required=True),
+                Opt("domain", STRING, "domain name, id or uuid", keyword_only=True),
+                Opt("xml", STRING, "xml data file to export from", keyword_only=True))),
     Command("dumpxml", cmd_dumpxml, "domain information in XML",
             "Output the domain information as an XML dump to stdout.", (
                 DOMAIN_OPT,
@@ -325,12 +355,14 @@ GROUP = CommandGroup("Domain Management", "domain", (
                 Opt("xpath", STRING, "xpath expression to filter the XML document",
                     keyword_only=True),
                 Opt("wrap", BOOL, "wrap xpath results in an common root element"))),
+    editor.EDIT,
     Command("reboot", cmd_reboot, "reboot a domain",
             "Run a reboot command in the target domain.", (DOMAIN_OPT, MODE_OPT)),
     Command("reset", _simple("reset", "was reset", "reset"), "reset a domain",
             "Reset the target domain as if by power button", (DOMAIN_OPT,)),
     Command("resume", _simple("resume", "resumed", "resume"), "resume a domain",
             "Resume a previously suspended domain.", (DOMAIN_OPT,)),
+    screenshot.COMMAND,
     Command("shutdown", cmd_shutdown, "gracefully shutdown a domain",
             "Run shutdown in the target domain.", (DOMAIN_OPT, MODE_OPT)),
     Command("start", cmd_start, "start a (previously defined) inactive domain",
