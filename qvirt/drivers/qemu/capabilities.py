@@ -8,7 +8,6 @@ from the disk cache or from recorded test data, so one parser serves all three.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -262,8 +261,9 @@ class QemuCapsCache:
         self._lock = threading.Lock()
 
     def _path(self, binary: str) -> Path:
-        digest = hashlib.sha256(binary.encode()).hexdigest()[:16]
-        return self.cache_dir / f"{Path(binary).name}-{digest}.json"
+        # The path itself names the file (no digest: hashlib would load OpenSSL's libcrypto
+        # into every daemon); _load checks the binary, as two paths may flatten alike.
+        return self.cache_dir / (binary.strip("/").replace("/", "_") + ".json")
 
     def get(self, emulator: str) -> QemuCaps:
         binary = _resolve(emulator)
@@ -290,7 +290,8 @@ class QemuCapsCache:
             data = json.loads(path.read_text())
         except (OSError, ValueError):
             return None
-        if not isinstance(data, dict) or data.get("stamp") != stamp:
+        if not isinstance(data, dict) or data.get("stamp") != stamp \
+                or data.get("binary") != binary:
             return None
         return QemuCaps.from_replies(binary, data["replies"])
 

@@ -15,10 +15,12 @@ import tempfile
 import threading
 from collections.abc import Coroutine, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from qvirt.drivers.qemu.monitor import MonitorError, QemuMonitor
 from qvirt.errors import ErrorDomain, ErrorNumber, QvirtError
+
+if TYPE_CHECKING:
+    from qvirt.drivers.qemu.monitor import QemuMonitor
 
 # What libvirt asks (qemu_capabilities.c virQEMUCapsInitQMPMonitor), under the key the reply
 # is stored as. Every reply is kept, a failure too: query-sev-capabilities failing is how a
@@ -120,6 +122,7 @@ async def _probe(binary: str, accel: str, timeout: float) -> dict[str, Any]:
 
 async def _ask(mon: QemuMonitor, command: str,
                args: Mapping[str, Any] | None) -> dict[str, Any]:
+    from qvirt.drivers.qemu.monitor import MonitorError
     try:
         return {"return": await mon.execute(command, args)}
     except MonitorError as err:
@@ -129,7 +132,10 @@ async def _ask(mon: QemuMonitor, command: str,
 async def _connect(proc: subprocess.Popen[bytes], path: Path, log_path: Path,
                    binary: str, timeout: float) -> QemuMonitor:
     """Connect once QEMU listens: the socket file appears when QEMU binds it, a moment before
-    it listens, and QEMU may instead fail and exit, which its log then explains."""
+    it listens, and QEMU may instead fail and exit, which its log then explains.
+    The monitor's modules (qemu.qmp) load here: a daemon whose probe is cached never needs
+    them before a guest starts."""
+    from qvirt.drivers.qemu.monitor import MonitorError, QemuMonitor
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
