@@ -253,7 +253,7 @@ class QemuCapsCache:
     """Capabilities per emulator, probed once and kept in ``cache_dir`` (one JSON file per
     binary) until the binary's mtime, ctime or size, or the host's /dev/kvm access, change."""
 
-    def __init__(self, cache_dir: Path, prober: Prober = caps_probe.probe) -> None:
+    def __init__(self, cache_dir: Path, prober: Prober = caps_probe.probe_apart) -> None:
         self.cache_dir = Path(cache_dir)
         self._prober = prober
         self._memo: dict[str, tuple[dict[str, Any], QemuCaps]] = {}
