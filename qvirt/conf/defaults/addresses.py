@@ -761,11 +761,12 @@ class PCIAssigner:
         return (PCIE_DEVICE if self.q35 else PCI_DEVICE) | AUTOASSIGN
 
     def _all_devices(self) -> Iterator[Any]:
-        """Every device that can have an address."""
+        """Every device that can have an address. Read from the object's __dict__: a field
+        not there is unset (None or no items), and getattr would make its default each time."""
+        values = vars(self.devs)
         for name, _ in Devices.fields():
-            value = getattr(self.devs, name)
-            items = value if isinstance(value, list) else [value]
-            for dev in items:
+            value = values.get(name)
+            for dev in value if isinstance(value, list) else (value,):
                 if dev is not None and hasattr(dev, "address"):
                     yield dev
 
