@@ -21,7 +21,7 @@ from qvirt import constants as C
 from qvirt.client import entry
 from qvirt.client.api import LIB_VERSION
 from qvirt.daemon.events import ClientEvents, Push
-from qvirt.daemon.wire import to_chars, to_ref, to_wire
+from qvirt.daemon.wire import to_chars, to_ref, to_wire, to_wire_list
 from qvirt.drivers.base import DomainRef, HypervisorDriver
 from qvirt.errors import ErrorDomain, InternalError, QvirtError
 from qvirt.rpc.errors import RPCError
@@ -88,8 +88,7 @@ def _check_max(value: int, what: str) -> None:
 
 def _list_all(s: Session, args: Any) -> dict[str, Any]:
     refs: list[DomainRef] = s.api("virConnectListAllDomains", args["flags"])
-    wanted = [to_wire(r) for r in refs] if args["need_results"] else []
-    return {"domains": wanted, "ret": len(refs)}
+    return {"domains": to_wire_list(refs if args["need_results"] else []), "ret": len(refs)}
 
 
 def _list_ids(s: Session, args: Any) -> dict[str, Any]:

@@ -17,17 +17,19 @@ import contextlib
 import grp
 import logging
 import os
-import ssl
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
-from qvirt.daemon import tls
 from qvirt.daemon.conffile import system_error
 from qvirt.daemon.config import DaemonConfig
 from qvirt.daemon.connection import Client
 from qvirt.daemon.keepalive import KeepAlive
 from qvirt.daemon.layout import Layout
 from qvirt.drivers.base import HypervisorDriver
+
+if TYPE_CHECKING:
+    import ssl
 from qvirt.errors import InternalError
 
 log = logging.getLogger("qvirt.daemon.server")
@@ -75,6 +77,8 @@ class Server:
             if self.config.listen_tcp:
                 await self._start_ip(self.config.tcp_port, None)
             if self.config.listen_tls:
+                # ssl (and OpenSSL's libraries, 5 MB) only for a TLS listener: see launch.py.
+                from qvirt.daemon import tls
                 context = tls.server_context(self.config, self.layout.pki)
                 await self._start_ip(self.config.tls_port, context)
         except BaseException:
@@ -125,6 +129,7 @@ class Server:
                             plain_writer: asyncio.StreamWriter) -> None:
                 await self._serve(plain_reader, plain_writer, read_only)
 
+            from qvirt.daemon import tls
             await tls.serve_tls(reader, writer, context, serve)
         return accept
 

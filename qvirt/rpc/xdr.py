@@ -281,13 +281,30 @@ class FixedArray(XDRType):
         return items, pos
 
 
+class EncodedItems:
+    """A VarArray's items already in XDR form, for a list so long (every domain of a host)
+    that packing it item by item through the generic codec would cost more than the call:
+    the caller packs them with a codec of its own, a VarArray adds the count."""
+
+    __slots__ = ("count", "data")
+
+    def __init__(self, count: int, data: bytes) -> None:
+        self.count, self.data = count, data
+
+
 class VarArray(XDRType):
-    """``type name<max>``: a count, then the items."""
+    """``type name<max>``: a count, then the items (or EncodedItems)."""
 
     def __init__(self, item: XDRType, maximum: int) -> None:
         self.item, self.maximum = item, maximum
 
     def encode(self, value: Any, out: bytearray) -> None:
+        if isinstance(value, EncodedItems):
+            if value.count > self.maximum:
+                raise _encode_error(f"{value.count} items exceed the maximum {self.maximum}")
+            out += _UINT.pack(value.count)
+            out += value.data
+            return
         if not isinstance(value, Sequence) or isinstance(value, (str, bytes)):
             raise _encode_error(f"{value!r} is not a list")
         if len(value) > self.maximum:

@@ -582,7 +582,7 @@ class PCIAssigner:
         for i in range(1, nbuses):
             if i not in known:
                 self.buses[i] = Bus.of(default)
-        for dev, flags in self._all_devices():
+        for dev in self._all_devices():
             addr = dev.address
             if not isinstance(addr, PCIAddress) or not addr.is_present():
                 continue
@@ -595,7 +595,7 @@ class PCIAssigner:
             if self._piix3_integrated(dev, addr):
                 continue
             self._reserve(addr.bus or 0, addr.slot or 0, addr.function or 0,
-                          flags or PCI_DEVICE, from_config=True)
+                          self.connect_flags(dev) or PCI_DEVICE, from_config=True)
 
     def _piix3_integrated(self, dev: Any, addr: PCIAddress) -> bool:
         return (isinstance(dev, Controller) and addr.key()[:2] == (0, 1) and dev.index == 0
@@ -760,14 +760,15 @@ class PCIAssigner:
     def _pcie_flags(self) -> int:
         return (PCIE_DEVICE if self.q35 else PCI_DEVICE) | AUTOASSIGN
 
-    def _all_devices(self) -> Iterator[tuple[Any, int]]:
-        """Every device with its connect flags (qemuDomainDeviceCalculatePCIConnectFlags)."""
+    def _all_devices(self) -> Iterator[Any]:
+        """Every device that can have an address. Read from the object's __dict__: a field
+        not there is unset (None or no items), and getattr would make its default each time."""
+        values = vars(self.devs)
         for name, _ in Devices.fields():
-            value = getattr(self.devs, name)
-            items = value if isinstance(value, list) else [value]
-            for dev in items:
+            value = values.get(name)
+            for dev in value if isinstance(value, list) else (value,):
                 if dev is not None and hasattr(dev, "address"):
-                    yield dev, self.connect_flags(dev)
+                    yield dev
 
     def connect_flags(self, dev: Any) -> int:
         pcie = self._pcie_flags()
@@ -790,29 +791,8 @@ class PCIAssigner:
             if model in ("e1000e", "igb", None):
                 return pcie
             return PCI_FLAGS
-        tag = getattr(dev, "TAG", "")
-        simple: dict[str, Callable[[Any], int]] = {
-            "filesystem": lambda d: PCI_FLAGS if transitional else virtio,
-            "sound": lambda d: PCI_FLAGS if model in ("es1370", "ac97", "ich6", "ich9") else 0,
-            "hostdev": self._hostdev_flags,
-            "memballoon": lambda d: (PCI_FLAGS if transitional
-                                     else virtio if model in ("virtio", "virtio-non-transitional")
-                                     else 0),
-            "rng": lambda d: PCI_FLAGS if transitional else virtio,
-            "watchdog": lambda d: PCI_FLAGS if model == "i6300esb" else 0,
-            "video": self._video_flags,
-            "shmem": lambda d: PCI_FLAGS,
-            "input": lambda d: ((PCI_FLAGS if transitional else virtio)
-                                if getattr(d, "bus", None) == "virtio" else 0),
-            "serial": lambda d: (PCI_FLAGS if getattr(d, "target_type", None) == "pci-serial"
-                                 else 0),
-            "iommu": lambda d: virtio | INTEGRATED if model == "virtio" else 0,
-            "vsock": lambda d: PCI_FLAGS if transitional else virtio,
-            "memory": lambda d: virtio if model in ("virtio-pmem", "virtio-mem") else 0,
-            "panic": lambda d: PCI_FLAGS | INTEGRATED if model == "pvpanic" else 0,
-        }
-        rule = simple.get(tag)
-        return rule(dev) if rule is not None else 0
+        rule = _TAG_FLAGS.get(getattr(dev, "TAG", ""))
+        return rule(dev, model, transitional, pcie) if rule is not None else 0
 
     def _controller_flags(self, cont: Controller, pcie: int) -> int:
         model = cont.model
@@ -830,23 +810,6 @@ class PCIAssigner:
             return pcie if model in ("virtio-scsi", "virtio-non-transitional") else PCI_FLAGS
         if cont.type == "virtio-serial":
             return PCI_FLAGS if model == "virtio-transitional" else pcie
-        return 0
-
-    def _hostdev_flags(self, dev: Any) -> int:
-        if dev.mode != "subsystem" or dev.type not in ("pci", "scsi_host", "mdev"):
-            return 0
-        if dev.type == "scsi_host" and dev.model == "virtio-transitional":
-            return PCI_FLAGS
-        return self._pcie_flags()
-
-    def _video_flags(self, dev: Any) -> int:
-        model = getattr(dev, "model", None)
-        if model == "virtio":
-            return self._pcie_flags()
-        if model == "bochs":
-            return self._pcie_flags()
-        if model in ("vga", "cirrus", "vmvga", "xen", "vbox", "qxl", "parallels"):
-            return PCI_FLAGS
         return 0
 
     def _assign_devices(self) -> None:
@@ -936,7 +899,7 @@ class PCIAssigner:
     # After assignment --------------------------------------------------------------------------
 
     def _set_multifunction(self) -> None:
-        addrs = [d.address for d, _ in self._all_devices() if isinstance(d.address, PCIAddress)]
+        addrs = [d.address for d in self._all_devices() if isinstance(d.address, PCIAddress)]
         for addr in addrs:
             if addr.function:
                 head = next((a for a in addrs if a.bus == addr.bus and a.slot == addr.slot
@@ -1081,3 +1044,53 @@ def _usb_addresses(devs: Devices) -> None:
             dev.address = USBAddress(type="usb", bus=index,
                                      port=".".join(str(p) for p in path))
             break
+
+
+# The connect flags of the devices connect_flags has no branch of its own for, by their tag:
+# each rule takes the device, its model, whether that is virtio-transitional and the flags
+# of a PCIe (q35) or PCI (i440fx) endpoint.
+_Rule = Callable[[Any, Any, bool, int], int]
+
+
+def _virtio(dev: Any, model: Any, transitional: bool, pcie: int) -> int:
+    return PCI_FLAGS if transitional else pcie
+
+
+def _hostdev(dev: Any, model: Any, transitional: bool, pcie: int) -> int:
+    if dev.mode != "subsystem" or dev.type not in ("pci", "scsi_host", "mdev"):
+        return 0
+    if dev.type == "scsi_host" and dev.model == "virtio-transitional":
+        return PCI_FLAGS
+    return pcie
+
+
+def _video(dev: Any, model: Any, transitional: bool, pcie: int) -> int:
+    if model in ("virtio", "bochs"):
+        return pcie
+    if model in ("vga", "cirrus", "vmvga", "xen", "vbox", "qxl", "parallels"):
+        return PCI_FLAGS
+    return 0
+
+
+_TAG_FLAGS: dict[str, _Rule] = {
+    "filesystem": _virtio,
+    "sound": lambda d, model, t, pcie: (PCI_FLAGS if model in ("es1370", "ac97", "ich6", "ich9")
+                                        else 0),
+    "hostdev": _hostdev,
+    "memballoon": lambda d, model, t, pcie: (PCI_FLAGS if t else pcie
+                                             if model in ("virtio", "virtio-non-transitional")
+                                             else 0),
+    "rng": _virtio,
+    "watchdog": lambda d, model, t, pcie: PCI_FLAGS if model == "i6300esb" else 0,
+    "video": _video,
+    "shmem": lambda d, model, t, pcie: PCI_FLAGS,
+    "input": lambda d, model, t, pcie: (_virtio(d, model, t, pcie)
+                                        if getattr(d, "bus", None) == "virtio" else 0),
+    "serial": lambda d, model, t, pcie: (PCI_FLAGS
+                                         if getattr(d, "target_type", None) == "pci-serial"
+                                         else 0),
+    "iommu": lambda d, model, t, pcie: pcie | INTEGRATED if model == "virtio" else 0,
+    "vsock": _virtio,
+    "memory": lambda d, model, t, pcie: pcie if model in ("virtio-pmem", "virtio-mem") else 0,
+    "panic": lambda d, model, t, pcie: PCI_FLAGS | INTEGRATED if model == "pvpanic" else 0,
+}

@@ -9,7 +9,6 @@ from the disk cache or from recorded test data, so one parser serves all three.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import os
 import shutil
@@ -258,7 +257,7 @@ class QemuCapsCache:
     """Capabilities per emulator, probed once and kept in ``cache_dir`` (one JSON file per
     binary) until the binary's mtime, ctime or size, or the host's /dev/kvm access, change."""
 
-    def __init__(self, cache_dir: Path, prober: Prober = caps_probe.probe) -> None:
+    def __init__(self, cache_dir: Path, prober: Prober = caps_probe.probe_apart) -> None:
         self.cache_dir = Path(cache_dir)
         self._prober = prober
         self._memo: dict[str, tuple[dict[str, Any], QemuCaps]] = {}
@@ -266,8 +265,9 @@ class QemuCapsCache:
         self._lock = threading.Lock()
 
     def _path(self, binary: str) -> Path:
-        digest = hashlib.sha256(binary.encode()).hexdigest()[:16]
-        return self.cache_dir / f"{Path(binary).name}-{digest}.json"
+        # The path itself names the file (no digest: hashlib would load OpenSSL's libcrypto
+        # into every daemon); _load checks the binary, as two paths may flatten alike.
+        return self.cache_dir / (binary.strip("/").replace("/", "_") + ".json")
 
     def get(self, emulator: str) -> QemuCaps:
         binary = _resolve(emulator)
@@ -294,7 +294,8 @@ class QemuCapsCache:
             data = json.loads(path.read_text())
         except (OSError, ValueError):
             return None
-        if not isinstance(data, dict) or data.get("stamp") != stamp:
+        if not isinstance(data, dict) or data.get("stamp") != stamp \
+                or data.get("binary") != binary:
             return None
         return QemuCaps.from_replies(binary, data["replies"])
 

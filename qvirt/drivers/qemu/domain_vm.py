@@ -6,13 +6,17 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qvirt.conf.domain import Domain
 from qvirt.drivers.base import DomainRef
-from qvirt.drivers.qemu.agent import GuestAgent
-from qvirt.drivers.qemu.monitor import QemuMonitor
-from qvirt.drivers.qemu.process import QemuProcess
 from qvirt.drivers.qemu.state import Paused, Shutoff, State, Stopped
+
+if TYPE_CHECKING:
+    # Only while a guest runs: the driver imports them when it starts or finds one.
+    from qvirt.drivers.qemu.agent import GuestAgent
+    from qvirt.drivers.qemu.monitor import QemuMonitor
+    from qvirt.drivers.qemu.process import QemuProcess
 
 AGENT_CHANNEL = "org.qemu.guest_agent.0"
 

@@ -28,7 +28,7 @@ import weakref
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from qvirt import constants as C
 from qvirt.conf.defaults import apply_domain_defaults
@@ -37,14 +37,12 @@ from qvirt.conf.devices.chardev import ChrSource
 from qvirt.conf.domain import Domain
 from qvirt.drivers.base import DomainInfo, DomainRef, LifecycleCallback, NodeInfo
 from qvirt.drivers.node.hostinfo import node_info, security_models
-from qvirt.drivers.qemu.agent import AgentError, GuestAgent
 from qvirt.drivers.qemu.capabilities import (
     QemuCapsCache,
     capabilities_xml,
     domain_capabilities_xml,
     max_vcpus,
 )
-from qvirt.drivers.qemu.command import RunPaths, build_command, command_env
 from qvirt.drivers.qemu.console import Consoles, PtyStream, pick_console
 from qvirt.drivers.qemu.cpu_live import update_guest_cpu
 from qvirt.drivers.qemu.disk_chain import number_storage
@@ -57,7 +55,6 @@ from qvirt.drivers.qemu.domain_setup import (
 )
 from qvirt.drivers.qemu.domain_vm import AGENT_CHANNEL, VM
 from qvirt.drivers.qemu.events import EventHub
-from qvirt.drivers.qemu.monitor import MonitorError, QemuMonitor
 from qvirt.drivers.qemu.paths import DriverPaths, reachable, too_long
 from qvirt.drivers.qemu.process import (
     MONITOR_WAIT,
@@ -102,6 +99,11 @@ from qvirt.errors import (
 )
 from qvirt.util.fileio import atomic_write, remove
 from qvirt.util.filestream import FileStream
+
+if TYPE_CHECKING:
+    # Loaded when a guest starts or is found running: a daemon holding only definitions
+    # never pays for the command line builder, QMP or the agent.
+    from qvirt.drivers.qemu.monitor import QemuMonitor
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -292,6 +294,7 @@ class QemuDriver:
                     log.error("autostart of '%s' failed: %s", vm.name, err)
 
     async def _reconnect(self, path: Path) -> None:
+        from qvirt.drivers.qemu.monitor import QemuMonitor
         try:
             status = Status.from_xml(path.read_text())
             live = Domain.from_xml(status.live_xml)
@@ -434,6 +437,7 @@ class QemuDriver:
     async def _detach(self, vm: VM) -> None:
         if vm.monitor is not None:
             monitor, vm.monitor = vm.monitor, None
+            from qvirt.drivers.qemu.monitor import MonitorError
             try:
                 await monitor.close()
             except MonitorError as err:
@@ -445,11 +449,11 @@ class QemuDriver:
     # Listing and look-up -----------------------------------------------------------------
 
     def connect_list_all_domains(self, flags: int = 0) -> list[DomainRef]:
+        """Read from the calling thread, as look-ups are (see _check_open): list() copies the
+        map in one step, and the trip to the loop cost more than listing a thousand domains."""
         check_flags(flags, _all(ListFlags), "connect_list_all_domains")
-        return self._run(self._list(flags))
-
-    async def _list(self, flags: int) -> list[DomainRef]:
-        vms = sorted(self._vms.values(), key=_NAME)
+        self._check_open()
+        vms = sorted(list(self._vms.values()), key=_NAME)
         if flags:
             vms = [vm for vm in vms if self._matches(vm, flags)]
         return [vm.ref() for vm in vms]
@@ -612,6 +616,7 @@ class QemuDriver:
         """qemuProcessStart: everything set up, or on failure nothing left behind."""
         source = definition if definition is not None else vm.config
         assert source is not None
+        from qvirt.drivers.qemu.command import command_env
         facts = await self._get_facts()
         live = source.copy()
         check_host_files(live)
@@ -669,6 +674,7 @@ class QemuDriver:
         """The argv, with sockets in ``rundir``. When the root is so deep that a socket path
         would not fit in sun_path, QEMU gets the directory as an inherited descriptor and
         names the sockets through /proc/self/fd; the live XML keeps the real paths."""
+        from qvirt.drivers.qemu.command import RunPaths, build_command
         names = ["monitor.sock", *channel_socket_names(live)]
         dir_fd = None
         qemu_dir = rundir
@@ -690,6 +696,7 @@ class QemuDriver:
                                offset: int) -> QemuMonitor:
         """QEMU makes its socket before it listens, and may still quit after: retry while it
         lives; once it is gone, its own words in the log say why."""
+        from qvirt.drivers.qemu.monitor import MonitorError, QemuMonitor
         assert vm.monitor_path is not None
         deadline = time.monotonic() + MONITOR_WAIT
         while True:
@@ -755,6 +762,7 @@ class QemuDriver:
             for chan in vm.live.devices.channels:
                 if chan.target_name == AGENT_CHANNEL and chan.target_state is None:
                     chan.target_state = "disconnected"
+        from qvirt.drivers.qemu.agent import GuestAgent
         vm.agent = GuestAgent(path) if path is not None else None
 
     # Stop --------------------------------------------------------------------------------
@@ -1236,4 +1244,4 @@ class _Handler:
             self.driver._spawn(self.driver.on_eof(self.vm))
 
 
-__all__ = ["AgentError", "QemuDriver"]
+__all__ = ["QemuDriver"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -57,18 +58,22 @@ def test_probe_matches_the_recording(name: str) -> None:
     assert set(replies) == ({"kvm", "tcg"} if fresh.kvm_enabled else {"kvm"})
 
 
-def test_probe_under_tcg_asks_only_what_depends_on_the_accelerator() -> None:
-    replies = caps_probe.probe("/usr/bin/qemu-system-x86_64", caps_probe.ACCELS["tcg"])
+@pytest.mark.parametrize("prober", [caps_probe.probe, caps_probe.probe_apart])
+def test_probe_under_tcg_asks_only_what_depends_on_the_accelerator(
+        prober: Callable[[str, str], dict[str, Any]]) -> None:
+    replies = prober("/usr/bin/qemu-system-x86_64", caps_probe.ACCELS["tcg"])
     assert set(replies) == caps_probe.PER_ACCEL
     assert replies["query-kvm"]["return"]["enabled"] is False
 
 
-def test_a_binary_that_fails_reports_its_output(tmp_path: Path) -> None:
+@pytest.mark.parametrize("prober", [caps_probe.probe, caps_probe.probe_apart])
+def test_a_binary_that_fails_reports_its_output(
+        tmp_path: Path, prober: Callable[[str, str], dict[str, Any]]) -> None:
     bad = tmp_path / "qemu-system-bad"
     bad.write_text("#!/bin/sh\necho 'qemu: could not load PC BIOS' >&2\nexit 1\n")
     bad.chmod(0o755)
     with pytest.raises(QvirtError) as err:
-        caps_probe.probe(str(bad))
+        prober(str(bad), caps_probe.ACCELS["kvm"])
     assert err.value.code == ErrorNumber.INTERNAL_ERROR
     assert err.value.domain == ErrorDomain.QEMU
     assert err.value.message == (f"internal error: Failed to probe capabilities for {bad}: "
