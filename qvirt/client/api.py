@@ -148,6 +148,12 @@ class virConnect:
         command line for "qemu-argv"), where the driver can say it."""
         return str(self._call("virConnectDomainXMLToNative", nativeFormat, domainXml, flags))
 
+    def domainXMLFromNative(self, nativeFormat: str, nativeConfig: str, flags: int = 0) -> str:
+        """virConnectDomainXMLFromNative: no driver implements it (libvirt 9.0's QEMU driver
+        dropped its qemu-argv parser), so it answers libvirt's "not supported"."""
+        return str(self._call("virConnectDomainXMLFromNative", nativeFormat, nativeConfig,
+                              flags))
+
     def getMaxVcpus(self, type: str | None) -> int:
         return int(self._call("virConnectGetMaxVcpus", type))
 

@@ -32,6 +32,7 @@ _ENTRIES = (
     Entry("virConnectGetDomainCapabilities", "connect_get_domain_capabilities"),
     Entry("virConnectGetMaxVcpus", "connect_get_max_vcpus"),
     Entry("virConnectDomainXMLToNative", "connect_domain_xml_to_native", writes=True),
+    Entry("virConnectDomainXMLFromNative", "connect_domain_xml_from_native", writes=True),
     Entry("virNodeGetInfo", "node_get_info"),
     Entry("virNodeGetSecurityModel", "node_get_security_model"),
     Entry("virNodeGetFreeMemory", "node_get_free_memory"),

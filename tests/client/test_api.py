@@ -55,6 +55,7 @@ WRITES: dict[str, Callable[[qvirt.virConnect, qvirt.virDomain], Any]] = {
     "virDomainScreenshot": lambda c, d: d.screenshot(c.newStream(0), 0, 0),
     "virDomainSetMetadata": lambda c, d: d.setMetadata(1, "a\nb", None, None, 0),
     "virConnectDomainXMLToNative": lambda c, d: c.domainXMLToNative("qemu-argv", XML, 0),
+    "virConnectDomainXMLFromNative": lambda c, d: c.domainXMLFromNative("qemu-argv", "", 0),
 }
 
 

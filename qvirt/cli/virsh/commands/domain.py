@@ -282,6 +282,15 @@ def cmd_domxml_to_native(ctl: Control, args: Args) -> bool:
     return True
 
 
+def cmd_domxml_from_native(ctl: Control, args: Args) -> bool:
+    fmt = ctl.opt_req(args, "format")
+    config = ctl.read_file(ctl.opt_req(args, "config"))
+    with ctl.failing(None):
+        xml = ctl.connection().domainXMLFromNative(fmt, config, 0)
+    ctl.print(xml)
+    return True
+
+
 # autostart and id conversions ----------------------------------------------------------------
 
 def cmd_autostart(ctl: Control, args: Args) -> bool:
@@ -339,6 +348,11 @@ GROUP = CommandGroup("Domain Management", "domain", (
             (domain_opt("domain id or uuid"),)),
     Command("domuuid", cmd_domuuid, "convert a domain name or id to domain UUID", "",
             (domain_opt("domain id or name"),)),
+    Command("domxml-from-native", cmd_domxml_from_native, "Convert native config to domain XML",
+            "Convert native guest configuration format to domain XML format.", (
+                Opt("format", OptType.DATA, "source config data format", required=True),
+                Opt("config", OptType.DATA, "config data file to import from",
+                    required=True))),
     Command("domxml-to-native", cmd_domxml_to_native, "Convert domain XML to native config",
             "Convert domain XML config to a native guest configuration format.", (
                 Opt("format", OptType.DATA, "target config data type format", required=True),
