@@ -58,6 +58,7 @@ from qvirt.drivers.qemu.domain_setup import (
 from qvirt.drivers.qemu.domain_vm import AGENT_CHANNEL, VM
 from qvirt.drivers.qemu.events import EventHub
 from qvirt.drivers.qemu.monitor import MonitorError, QemuMonitor
+from qvirt.drivers.qemu.native import PRETEND_ID, check_format, xml_to_argv
 from qvirt.drivers.qemu.paths import DriverPaths, reachable, too_long
 from qvirt.drivers.qemu.process import (
     MONITOR_WAIT,
@@ -409,6 +410,13 @@ class QemuDriver:
 
     def node_get_info(self) -> NodeInfo:
         return node_info()
+
+    def connect_domain_xml_to_native(self, native_format: str, xml: str,
+                                     flags: int = 0) -> str:
+        check_flags(flags, 0, "qemuConnectDomainXMLToNative")
+        check_format(native_format)
+        facts = self._facts if self._facts is not None else self._run(self._get_facts())
+        return xml_to_argv(xml, facts, lambda name: self.paths.runtime_dir(PRETEND_ID, name))
 
     def connect_close(self) -> None:
         """Autodestroy domains die with the connection; every other QEMU keeps running."""
