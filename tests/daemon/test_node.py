@@ -33,6 +33,8 @@ out = {
     "mem_all": list(c.getMemoryStats(-1).items()), "mem0": list(c.getMemoryStats(0).items()),
     "bad_cpu": ask(c.getCPUStats, 4096), "bad_cell": ask(c.getCellsFreeMemory, 64, 1),
     "bad_format": ask(c.domainXMLToNative, "xen-xm", sys.argv[2], 0),
+    "bad_mem_cell": ask(c.getMemoryStats, 64), "bad_map_flags": ask(c.getCPUMap, 1),
+    "bad_stats_flags": ask(c.getCPUStats, 0, 1), "bad_mem_flags": ask(c.getMemoryStats, 0, 1),
 }
 print(json.dumps(out))
 """
@@ -100,7 +102,8 @@ def test_node_calls_as_libvirtd(qvirtd: Daemon) -> None:
                                             strict=True):
         assert mine >= libvirts, field     # asked later, of the same clock
     assert dict(ours["mem_all"])["total"] == dict(theirs["mem_all"])["total"]  # type: ignore
-    for name in ("bad_cpu", "bad_cell", "bad_format"):
+    for name in ("bad_cpu", "bad_cell", "bad_format", "bad_mem_cell", "bad_map_flags",
+                 "bad_stats_flags", "bad_mem_flags"):
         assert ours[name] == theirs[name], name
 
 

@@ -38,6 +38,13 @@ def _invalid_arg(function: str, arg: str, text: str) -> InvalidArg:
     return err
 
 
+def check_flags(function: str, flags: int) -> None:
+    """virCheckFlags in these functions: none is known."""
+    if flags:
+        raise _invalid_arg(function, "flags",
+                           f"unsupported flags (0x{flags:x}) in function {function}")
+
+
 def _read(root: Path, rel: str) -> str:
     return (root / rel).read_text()
 
@@ -101,10 +108,10 @@ def memory_stats(cell: int, root: Path = Path("/")) -> dict[str, int]:
         info = _meminfo(_read(root, "proc/meminfo"))
     else:
         last = max(cells(root) or [0])
-        if cell < 0 or cell > last:
+        if cell > last:
             raise _invalid_arg("virHostMemGetStats", "cellNum",
-                               f"cellNum in virHostMemGetStats only accepts values between "
-                               f"-1 and {last}")
+                               f"cellNum in virHostMemGetStats must be less than or equal "
+                               f"to {last}")
         info = _meminfo(_read(root, f"{SYS_NODE}/node{cell}/meminfo"))
     return {name: info[key] for key, name in MEMORY_FIELDS if key in info}
 

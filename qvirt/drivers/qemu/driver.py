@@ -1048,15 +1048,15 @@ class QemuDriver:
         return hoststats.cells_free_memory(start, count)
 
     def node_get_cpu_map(self, flags: int = 0) -> tuple[int, list[bool], int]:
-        check_flags(flags, 0, "virHostCPUGetMap")
+        hoststats.check_flags("virHostCPUGetMap", flags)
         return hoststats.cpu_map()
 
     def node_get_cpu_stats(self, cpu: int, flags: int = 0) -> dict[str, int]:
-        check_flags(flags, 0, "qemuNodeGetCPUStats")
+        hoststats.check_flags("virHostCPUGetStats", flags)
         return hoststats.cpu_stats(cpu)
 
     def node_get_memory_stats(self, cell: int, flags: int = 0) -> dict[str, int]:
-        check_flags(flags, 0, "qemuNodeGetMemoryStats")
+        hoststats.check_flags("virHostMemGetStats", flags)
         return hoststats.memory_stats(cell)
 
     def node_get_security_model(self) -> tuple[str, str]:
