@@ -54,11 +54,21 @@ def get(d: Domain, type: int, uri: str | None) -> str:
     elif type == C.VIR_DOMAIN_METADATA_DESCRIPTION:
         value = d.description
     else:
-        value = next((raw.rstrip("\n") for raw in d.metadata or [] if _uri_of(raw) == uri),
-                     None)
+        value = next((_bare(raw) for raw in d.metadata or [] if _uri_of(raw) == uri), None)
     if value is None:
         raise _not_present()
     return str(value)
+
+
+def _bare(raw: str) -> str:
+    """An element as virDomainDefGetMetadata gives it back: out of its namespace, which
+    the caller named, and printed as libvirt prints it."""
+    node = etree.fromstring(raw)
+    for sub in node.iter():
+        if isinstance(sub.tag, str):
+            sub.tag = etree.QName(sub).localname
+    etree.cleanup_namespaces(node)
+    return raw_string(node).rstrip("\n")
 
 
 def set_(d: Domain, type: int, metadata: str | None, key: str | None,
