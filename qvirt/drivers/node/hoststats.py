@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 from qvirt.drivers.node.hostinfo import SYS_CPU, SYS_NODE, parse_cpu_list
-from qvirt.errors import ErrorDomain, InternalError, InvalidArg
+from qvirt.errors import ErrorDomain, ErrorNumber, InternalError, InvalidArg, QvirtError
 
 # VIR_NODE_CPU_STATS_ALL_CPUS, VIR_NODE_MEMORY_STATS_ALL_CELLS.
 ALL_CPUS = -1
@@ -30,9 +30,10 @@ MEMORY_FIELDS = (("MemTotal", "total"), ("MemFree", "free"), ("Buffers", "buffer
 _MEMINFO = re.compile(r"^(?:Node \d+ )?(\w+):\s+(\d+)", re.MULTILINE)
 
 
-def _invalid_arg(function: str, arg: str, text: str) -> InvalidArg:
+def _invalid_arg(function: str, arg: str, text: str,
+                 domain: ErrorDomain = ErrorDomain.NONE) -> InvalidArg:
     """virReportInvalidArg: its text is the whole message, with no "invalid argument: "."""
-    err = InvalidArg(text, domain=ErrorDomain.NONE, str1=function, str2=arg)
+    err = InvalidArg(text, domain=domain, str1=function, str2=arg)
     err.message = text
     err.args = (text,)
     return err
@@ -46,7 +47,13 @@ def check_flags(function: str, flags: int) -> None:
 
 
 def _read(root: Path, rel: str) -> str:
-    return (root / rel).read_text()
+    """A file, or virFileReadAll's error (a cell that is in range but not online)."""
+    path = root / rel
+    try:
+        return path.read_text()
+    except OSError as err:
+        raise QvirtError(f"Failed to open file '{path}': {err.strerror}",
+                         code=ErrorNumber.SYSTEM_ERROR, domain=ErrorDomain.NONE) from err
 
 
 def _meminfo(text: str) -> dict[str, int]:
@@ -56,7 +63,7 @@ def _meminfo(text: str) -> dict[str, int]:
 def cells(root: Path = Path("/")) -> list[int]:
     """The NUMA cells the host has online; none where sysfs shows no NUMA."""
     try:
-        return parse_cpu_list(_read(root, f"{SYS_NODE}/online").strip())
+        return parse_cpu_list((root / SYS_NODE / "online").read_text().strip())
     except OSError:
         return []
 
@@ -89,6 +96,10 @@ def cells_free_memory(start: int, count: int, root: Path = Path("/")) -> list[in
 
 def cpu_stats(cpu: int, root: Path = Path("/")) -> dict[str, int]:
     """virHostCPUGetStats: the host's (or one CPU's) times in ns, from /proc/stat ticks."""
+    if cpu < ALL_CPUS:
+        # libvirt.c's own check (its argument named cpuNum in both calls).
+        raise _invalid_arg("virNodeGetCPUStats", "cpuNum", "cpuNum in virNodeGetCPUStats "
+                           "only accepts -1 as a negative value", ErrorDomain.DOMAIN)
     label = "cpu" if cpu == ALL_CPUS else f"cpu{cpu}"
     tick_ns = 1_000_000_000 // os.sysconf("SC_CLK_TCK")
     for line in _read(root, "proc/stat").splitlines():
@@ -104,6 +115,10 @@ def cpu_stats(cpu: int, root: Path = Path("/")) -> dict[str, int]:
 def memory_stats(cell: int, root: Path = Path("/")) -> dict[str, int]:
     """virHostMemGetStats: /proc/meminfo for the host, a cell's own meminfo for a cell (which
     has no buffers or cached lines), KiB."""
+    if cell < ALL_CELLS:
+        raise _invalid_arg("virNodeGetMemoryStats", "cpuNum", "cellNum in "
+                           "virNodeGetMemoryStats only accepts -1 as a negative value",
+                           ErrorDomain.DOMAIN)
     if cell == ALL_CELLS:
         info = _meminfo(_read(root, "proc/meminfo"))
     else:

@@ -61,6 +61,9 @@ def test_cpu_stats_in_nanoseconds_by_libvirts_fields(tmp_path: Path) -> None:
     with pytest.raises(InvalidArg) as err:
         hoststats.cpu_stats(1, root)
     assert str(err.value) == "Invalid cpuNum in virHostCPUGetStatsLinux"
+    with pytest.raises(InvalidArg) as err:
+        hoststats.cpu_stats(-5, root)
+    assert str(err.value) == "cpuNum in virNodeGetCPUStats only accepts -1 as a negative value"
 
 
 def test_memory_stats_of_the_host_and_of_a_cell(tmp_path: Path) -> None:
@@ -71,6 +74,9 @@ def test_memory_stats_of_the_host_and_of_a_cell(tmp_path: Path) -> None:
     with pytest.raises(InvalidArg) as err:
         hoststats.memory_stats(3, root)
     assert str(err.value) == "cellNum in virHostMemGetStats must be less than or equal to 0"
+    with pytest.raises(InvalidArg) as err:
+        hoststats.memory_stats(-2, root)
+    assert str(err.value) == "cellNum in virNodeGetMemoryStats only accepts -1 as a negative value"
 
 
 def test_cpu_map_counts_present_and_online(tmp_path: Path) -> None:
