@@ -13,7 +13,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from qvirt.conf.defaults import apply_domain_defaults
+from qvirt.conf.defaults.addresses import PCIAssigner, machine_of
 from qvirt.conf.defaults.facts import GuestFacts
+from qvirt.conf.devices.interface import Interface
 from qvirt.conf.domain import Domain
 from qvirt.drivers.qemu.command import RunPaths, build_command, command_env
 from qvirt.drivers.qemu.domain_setup import place_channel_sockets
@@ -43,11 +45,27 @@ def native_env(home: Path, dom: Domain) -> dict[str, str]:
     return env
 
 
+def as_taps(dom: Domain, facts: GuestFacts) -> None:
+    """What qemuConnectDomainXMLToNative does to NICs: libvirt cannot make a network's tap or
+    macvtap for a command line it only prints, so every NIC but a hostdev one becomes an
+    unmanaged "ethernet" keeping only its model, MAC and script, and gets its PCI address
+    anew after every other device. (libvirt keeps the boot order in the definition, but no
+    bootindex reaches this command line: it is dropped here too.)"""
+    nets = dom.devices.interfaces
+    for pos, net in enumerate(nets):
+        if net.type == "hostdev":
+            continue
+        nets[pos] = Interface(type="ethernet", mac=net.mac, model=net.model,
+                              script=net.script, target_managed=False)
+    PCIAssigner(dom.devices, "q35" in machine_of(dom, facts)).run()
+
+
 def xml_to_argv(xml: str, facts: GuestFacts, home_of: Callable[[str], Path]) -> str:
     """The command line of ``xml`` as one shell line; ``home_of`` names the directory of a
     domain of that name."""
     dom = Domain.from_xml(xml)
     apply_domain_defaults(dom, facts)
+    as_taps(dom, facts)
     home = home_of(str(dom.name))
     place_channel_sockets(dom, home)
     argv = build_command(dom, RunPaths(home, home / "monitor.sock"), facts)
