@@ -10,9 +10,7 @@ import re
 import subprocess
 from pathlib import Path
 
-import pytest
-
-from tests.daemon.conftest import Daemon
+from tests.daemon.conftest import Daemon, virsh
 from tests.support.oracle import SYSTEM_PYTHON, ensure_libvirtd
 
 LIBVIRTD_URI = "qemu+unix:///system?socket=/var/run/libvirt/libvirt-sock"
@@ -131,7 +129,10 @@ def qvirt(uri: str, *args: str) -> subprocess.CompletedProcess[str]:
                           timeout=120, check=False)
 
 
-@pytest.mark.usefixtures("qvirtd")
+def labels(text: str) -> list[str]:
+    return [line.split(":")[0] for line in text.splitlines() if line]
+
+
 def test_qvirt_cli_through_qvirtd(qvirtd: Daemon, tmp_path: Path) -> None:
     xml = tmp_path / "dom.xml"
     xml.write_text(DOMAIN)
@@ -144,5 +145,10 @@ def test_qvirt_cli_through_qvirtd(qvirtd: Daemon, tmp_path: Path) -> None:
     assert cells.returncode == 0 and "Total:" in cells.stdout, cells.stderr
     stats = qvirt(qvirtd.uri, "nodememstats")
     assert stats.returncode == 0 and stats.stdout.split()[0] == "total", stats.stderr
+    ensure_libvirtd()
+    cpumap = qvirt(qvirtd.uri, "nodecpumap")
+    assert cpumap.stdout == virsh(LIBVIRTD_URI, "nodecpumap").stdout, cpumap.stderr
+    cpustats = qvirt(qvirtd.uri, "nodecpustats")
+    assert labels(cpustats.stdout) == labels(virsh(LIBVIRTD_URI, "nodecpustats").stdout)
     native = qvirt(qvirtd.uri, "domxml-to-native", "qemu-argv", "--xml", str(xml))
     assert native.returncode == 0 and "-name guest=nodetest," in native.stdout, native.stderr
