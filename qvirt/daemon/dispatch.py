@@ -29,6 +29,9 @@ from qvirt.rpc.packet import Header, Message, MessageType, Status
 from qvirt.rpc.remote import (
     PROCEDURES,
     REMOTE_DOMAIN_LIST_MAX,
+    REMOTE_NODE_CPU_STATS_MAX,
+    REMOTE_NODE_MAX_CELLS,
+    REMOTE_NODE_MEMORY_STATS_MAX,
     AuthType,
     Procedure,
     decode_call,
@@ -114,6 +117,37 @@ def _node_info(s: Session, args: Any) -> dict[str, Any]:
     return {"model": info.model.encode(), "memory": info.memory, "cpus": info.cpus,
             "mhz": info.mhz, "nodes": info.nodes, "sockets": info.sockets,
             "cores": info.cores, "threads": info.threads}
+
+
+def _cells_free_memory(s: Session, args: Any) -> dict[str, Any]:
+    if args["maxcells"] > REMOTE_NODE_MAX_CELLS:
+        raise RPCError("maxCells > REMOTE_NODE_MAX_CELLS")
+    return {"cells": s.api("virNodeGetCellsFreeMemory", args["startCell"], args["maxcells"])}
+
+
+def _node_stats(api: str, index: str, maximum: int) -> Handler:
+    """NODE_GET_CPU_STATS and NODE_GET_MEMORY_STATS: asked with nparams 0, the count only;
+    else up to nparams figures (and nparams 0, as remoteDispatchNodeGet*Stats leaves it)."""
+    def handler(s: Session, args: Any) -> dict[str, Any]:
+        if args["nparams"] > maximum:
+            raise RPCError("nparams too large")
+        stats: dict[str, int] = s.api(api, args[index], args["flags"])
+        if args["nparams"] == 0:
+            return {"params": [], "nparams": len(stats)}
+        params = [{"field": k, "value": v} for k, v in stats.items()]
+        return {"params": params[:args["nparams"]], "nparams": 0}
+    return handler
+
+
+def _cpu_map(s: Session, args: Any) -> dict[str, Any]:
+    """The map as libvirt's cpumap bytes: CPU n is bit n % 8 of byte n // 8."""
+    present, online_map, online = s.api("virNodeGetCPUMap", args["flags"])
+    cpumap = bytearray((present + 7) // 8)
+    for cpu, up in enumerate(online_map):
+        if up:
+            cpumap[cpu // 8] |= 1 << cpu % 8
+    return {"cpumap": bytes(cpumap) if args["need_map"] else b"",
+            "online": online if args["need_online"] else 0, "ret": present}
 
 
 def _dom_info(s: Session, args: Any) -> dict[str, Any]:
@@ -295,6 +329,19 @@ HANDLERS: dict[str, Handler] = {
     "DOMAIN_GET_MAX_MEMORY": _dom_value("virDomainGetMaxMemory", "memory"),
     "DOMAIN_GET_VCPUS_FLAGS": _dom_value("virDomainGetVcpusFlags", "num", "flags"),
     "NODE_GET_SECURITY_MODEL": _node_security_model,
+    "NODE_GET_FREE_MEMORY": _conn_value("virNodeGetFreeMemory", "freeMem"),
+    "NODE_GET_CELLS_FREE_MEMORY": _cells_free_memory,
+    "NODE_GET_CPU_STATS": _node_stats("virNodeGetCPUStats", "cpuNum",
+                                      REMOTE_NODE_CPU_STATS_MAX),
+    "NODE_GET_MEMORY_STATS": _node_stats("virNodeGetMemoryStats", "cellNum",
+                                         REMOTE_NODE_MEMORY_STATS_MAX),
+    "NODE_GET_CPU_MAP": _cpu_map,
+    "CONNECT_DOMAIN_XML_TO_NATIVE": _conn_value("virConnectDomainXMLToNative", "nativeConfig",
+                                                "nativeFormat", "domainXml", "flags"),
+    "DOMAIN_GET_METADATA": _dom_value("virDomainGetMetadata", "metadata", "type", "uri",
+                                      "flags", convert=str),
+    "DOMAIN_SET_METADATA": _dom_void("virDomainSetMetadata", "type", "metadata", "key", "uri",
+                                     "flags"),
     "DOMAIN_GET_SECURITY_LABEL": _security_label,
     "DOMAIN_OPEN_CONSOLE": _open_console,
     "DOMAIN_SCREENSHOT": _screenshot,

@@ -48,6 +48,7 @@ from qvirt.rpc.xdr import (
     UInt,
     UShort,
     VarArray,
+    VarOpaque,
     Void,
     XDRType,
     pack,
@@ -64,6 +65,10 @@ NODE_MODEL_LEN = 32
 REMOTE_SECURITY_LABEL_MAX = 4097
 REMOTE_SECURITY_MODEL_MAX = 257
 REMOTE_SECURITY_DOI_MAX = 257
+REMOTE_NODE_MAX_CELLS = 1024
+REMOTE_NODE_CPU_STATS_MAX = 16
+REMOTE_NODE_MEMORY_STATS_MAX = 16
+REMOTE_CPUMAP_MAX = 2048
 
 NonnullString = String(REMOTE_STRING_MAX)
 RemoteString = Optional(NonnullString)
@@ -141,6 +146,11 @@ class Procedure:
 
 _H, _L = Priority.HIGH, Priority.LOW
 
+# remote_node_get_cpu_stats and remote_node_get_memory_stats: one named figure.
+_NodeCPUStat = Struct("remote_node_get_cpu_stats", [("field", NonnullString), ("value", UHyper)])
+_NodeMemoryStat = Struct("remote_node_get_memory_stats",
+                         [("field", NonnullString), ("value", UHyper)])
+
 _DomainLifecycle = _msg("domain_event_lifecycle", _DOM, ("event", Int), ("detail", Int))
 
 PROCEDURE_LIST: tuple[Procedure, ...] = (
@@ -211,6 +221,12 @@ PROCEDURE_LIST: tuple[Procedure, ...] = (
               _ret("auth_list", ("types", VarArray(Enum(AuthType), REMOTE_AUTH_TYPE_LIST_MAX))),
               _H),
     Procedure("AUTH_POLKIT", 70, Void, _ret("auth_polkit", ("complete", Int)), _H),
+    Procedure("NODE_GET_CELLS_FREE_MEMORY", 101,
+              _args("node_get_cells_free_memory", ("startCell", Int), ("maxcells", Int)),
+              _ret("node_get_cells_free_memory",
+                   ("cells", VarArray(UHyper, REMOTE_NODE_MAX_CELLS))), _H),
+    Procedure("NODE_GET_FREE_MEMORY", 102, Void,
+              _ret("node_get_free_memory", ("freeMem", UHyper)), _H),
     Procedure("DOMAIN_EVENT_LIFECYCLE", 107, _DomainLifecycle, Void, _L, Kind.MESSAGE),
     Procedure("CONNECT_GET_URI", 110, Void, _ret("connect_get_uri", ("uri", NonnullString)),
               _H),
@@ -224,6 +240,10 @@ PROCEDURE_LIST: tuple[Procedure, ...] = (
               _ret("domain_is_active", ("active", Int)), _H),
     Procedure("DOMAIN_IS_PERSISTENT", 151, _args("domain_is_persistent", _DOM),
               _ret("domain_is_persistent", ("persistent", Int)), _H),
+    Procedure("CONNECT_DOMAIN_XML_TO_NATIVE", 136,
+              _args("connect_domain_xml_to_native", ("nativeFormat", NonnullString),
+                    ("domainXml", NonnullString), _FLAGS),
+              _ret("connect_domain_xml_to_native", ("nativeConfig", NonnullString)), _L),
     Procedure("CONNECT_GET_LIB_VERSION", 157, Void,
               _ret("connect_get_lib_version", ("lib_ver", UHyper)), _H),
     Procedure("DOMAIN_GET_JOB_INFO", 163, _args("domain_get_job_info", _DOM),
@@ -254,6 +274,16 @@ PROCEDURE_LIST: tuple[Procedure, ...] = (
               _ret("domain_screenshot", ("mime", RemoteString)), _L, Kind.STREAM),
     Procedure("DOMAIN_GET_STATE", 212, _args("domain_get_state", _DOM, _FLAGS),
               _ret("domain_get_state", ("state", Int), ("reason", Int)), _H),
+    Procedure("NODE_GET_CPU_STATS", 227,
+              _args("node_get_cpu_stats", ("cpuNum", Int), ("nparams", Int), _FLAGS),
+              _ret("node_get_cpu_stats",
+                   ("params", VarArray(_NodeCPUStat, REMOTE_NODE_CPU_STATS_MAX)),
+                   ("nparams", Int)), _H),
+    Procedure("NODE_GET_MEMORY_STATS", 228,
+              _args("node_get_memory_stats", ("nparams", Int), ("cellNum", Int), _FLAGS),
+              _ret("node_get_memory_stats",
+                   ("params", VarArray(_NodeMemoryStat, REMOTE_NODE_MEMORY_STATS_MAX)),
+                   ("nparams", Int)), _H),
     Procedure("DOMAIN_GET_CONTROL_INFO", 229, _args("domain_get_control_info", _DOM, _FLAGS),
               _ret("domain_get_control_info", ("state", UInt), ("details", UInt),
                    ("stateTime", UHyper)), _H),
@@ -264,6 +294,9 @@ PROCEDURE_LIST: tuple[Procedure, ...] = (
     Procedure("DOMAIN_RESET", 245, _args("domain_reset", _DOM, _FLAGS), Void, _L),
     Procedure("DOMAIN_SHUTDOWN_FLAGS", 258, _args("domain_shutdown_flags", _DOM, _FLAGS), Void,
               _L),
+    Procedure("DOMAIN_SET_METADATA", 264,
+              _args("domain_set_metadata", _DOM, ("type", Int), ("metadata", RemoteString),
+                    ("key", RemoteString), ("uri", RemoteString), _FLAGS), Void, _L),
     Procedure("DOMAIN_GET_METADATA", 265,
               _args("domain_get_metadata", _DOM, ("type", Int), ("uri", RemoteString), _FLAGS),
               _ret("domain_get_metadata", ("metadata", NonnullString)), _L),
@@ -272,6 +305,10 @@ PROCEDURE_LIST: tuple[Procedure, ...] = (
               _ret("connect_list_all_domains",
                    ("domains", VarArray(NonnullDomain, REMOTE_DOMAIN_LIST_MAX)), ("ret", UInt)),
               _H),
+    Procedure("NODE_GET_CPU_MAP", 293,
+              _args("node_get_cpu_map", ("need_map", Int), ("need_online", Int), _FLAGS),
+              _ret("node_get_cpu_map", ("cpumap", VarOpaque(REMOTE_CPUMAP_MAX)),
+                   ("online", UInt), ("ret", Int)), _L),
     Procedure("CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY", 316,
               _args("connect_domain_event_callback_register_any", ("eventID", Int),
                     ("dom", RemoteDomain)),

@@ -226,6 +226,7 @@ CASES += [
     ("help-domxml-to-native", ["help", "domxml-to-native"]),
     ("domxml-to-native-domain", ["domxml-to-native", "qemu-argv", "--domain", "test"]),
     ("domxml-to-native-xml", ["domxml-to-native", "qemu-argv", "--xml", "{xml}"]),
+    ("domxml-to-native-xml-positional", ["domxml-to-native", "qemu-argv", "{xml}"]),
     ("domxml-to-native-neither", ["domxml-to-native", "qemu-argv"]),
     ("domxml-to-native-both", ["domxml-to-native", "qemu-argv", "--domain", "test", "--xml",
                                "{xml}"]),

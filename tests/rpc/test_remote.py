@@ -95,7 +95,11 @@ PINNED: dict[str, tuple[int, bool]] = {
     "DOMAIN_GET_STATE": (212, True), "DOMAIN_GET_CONTROL_INFO": (229, True),
     "DOMAIN_UNDEFINE_FLAGS": (231, True), "DOMAIN_DESTROY_FLAGS": (234, True),
     "DOMAIN_RESET": (245, False), "DOMAIN_SHUTDOWN_FLAGS": (258, False),
-    "DOMAIN_GET_METADATA": (265, False), "CONNECT_LIST_ALL_DOMAINS": (273, True),
+    "DOMAIN_SET_METADATA": (264, False), "DOMAIN_GET_METADATA": (265, False),
+    "NODE_GET_CELLS_FREE_MEMORY": (101, True), "NODE_GET_FREE_MEMORY": (102, True),
+    "CONNECT_DOMAIN_XML_TO_NATIVE": (136, False), "NODE_GET_CPU_STATS": (227, True),
+    "NODE_GET_MEMORY_STATS": (228, True), "NODE_GET_CPU_MAP": (293, False),
+    "CONNECT_LIST_ALL_DOMAINS": (273, True),
     "CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY": (316, True),
     "CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY": (317, True),
     "DOMAIN_EVENT_CALLBACK_LIFECYCLE": (318, False),
@@ -150,6 +154,14 @@ def test_layout_vectors() -> None:
     assert pack(BY_NAME["NODE_GET_SECURITY_MODEL"].ret, model) == bytes.fromhex(
         "00000005 0000006e 0000006f 0000006e 00000065 00000000"
         "00000002 00000030 00000000")
+    # remote_node_get_cpu_stats_ret: a count, then each field (string) and value (hyper).
+    stats = {"params": [{"field": "idle", "value": 1}], "nparams": 1}
+    assert pack(BY_NAME["NODE_GET_CPU_STATS"].ret, stats) == bytes.fromhex(
+        "00000001 00000004 69646c65 0000000000000001 00000001")
+    # remote_node_get_cpu_map_ret: opaque cpumap<> is a count, the bytes, padding.
+    cpumap = {"cpumap": b"\x03", "online": 2, "ret": 2}
+    assert pack(BY_NAME["NODE_GET_CPU_MAP"].ret, cpumap) == bytes.fromhex(
+        "00000001 03000000 00000002 00000002")
     # remote_connect_open_args: a NULL name is one zero word.
     assert pack(BY_NAME["CONNECT_OPEN"].args, {"name": None, "flags": 1}) == \
         b"\0\0\0\0\0\0\0\x01"

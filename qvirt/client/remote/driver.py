@@ -189,6 +189,37 @@ class RemoteDriver:
         ret = self._call("NODE_GET_SECURITY_MODEL")
         return _c_string(ret["model"]), _c_string(ret["doi"])
 
+    def node_get_free_memory(self) -> int:
+        return int(self._call("NODE_GET_FREE_MEMORY")["freeMem"])
+
+    def node_get_cells_free_memory(self, start: int, count: int) -> list[int]:
+        ret = self._call("NODE_GET_CELLS_FREE_MEMORY", {"startCell": start, "maxcells": count})
+        return [int(n) for n in ret["cells"]]
+
+    def node_get_cpu_map(self, flags: int = 0) -> tuple[int, list[bool], int]:
+        ret = self._call("NODE_GET_CPU_MAP", {"need_map": 1, "need_online": 1, "flags": flags})
+        cpumap = ret["cpumap"]
+        bits = [bool(cpumap[cpu // 8] >> cpu % 8 & 1) for cpu in range(ret["ret"])]
+        return int(ret["ret"]), bits, int(ret["online"])
+
+    def _node_stats(self, name: str, args: dict[str, int]) -> dict[str, int]:
+        """libvirt's two steps (remoteNodeGet*Stats as its callers use it): how many figures,
+        then that many."""
+        count = self._call(name, {**args, "nparams": 0})["nparams"]
+        ret = self._call(name, {**args, "nparams": count})
+        return {p["field"]: int(p["value"]) for p in ret["params"]}
+
+    def node_get_cpu_stats(self, cpu: int, flags: int = 0) -> dict[str, int]:
+        return self._node_stats("NODE_GET_CPU_STATS", {"cpuNum": cpu, "flags": flags})
+
+    def node_get_memory_stats(self, cell: int, flags: int = 0) -> dict[str, int]:
+        return self._node_stats("NODE_GET_MEMORY_STATS", {"cellNum": cell, "flags": flags})
+
+    def connect_domain_xml_to_native(self, native_format: str, xml: str,
+                                     flags: int = 0) -> str:
+        return str(self._call("CONNECT_DOMAIN_XML_TO_NATIVE", {
+            "nativeFormat": native_format, "domainXml": xml, "flags": flags})["nativeConfig"])
+
     # Domains ---------------------------------------------------------------------------
 
     def connect_list_all_domains(self, flags: int = 0) -> list[DomainRef]:
@@ -287,6 +318,16 @@ class RemoteDriver:
     def domain_get_security_label(self, dom: DomainRef) -> tuple[str, bool]:
         ret = self._dom("DOMAIN_GET_SECURITY_LABEL", dom)
         return _c_string(ret["label"]), bool(ret["enforcing"])
+
+    def domain_get_metadata(self, dom: DomainRef, type: int, uri: str | None,
+                            flags: int = 0) -> str:
+        return str(self._dom("DOMAIN_GET_METADATA", dom, type=type, uri=uri,
+                             flags=flags)["metadata"])
+
+    def domain_set_metadata(self, dom: DomainRef, type: int, metadata: str | None,
+                            key: str | None, uri: str | None, flags: int = 0) -> None:
+        self._dom("DOMAIN_SET_METADATA", dom, type=type, metadata=metadata, key=key, uri=uri,
+                  flags=flags)
 
     # Streams ---------------------------------------------------------------------------
 

@@ -36,7 +36,9 @@ from qvirt.conf.defaults.facts import GuestFacts
 from qvirt.conf.devices.chardev import ChrSource
 from qvirt.conf.domain import Domain
 from qvirt.drivers.base import DomainInfo, DomainRef, LifecycleCallback, NodeInfo
+from qvirt.drivers.node import hoststats
 from qvirt.drivers.node.hostinfo import node_info, security_models
+from qvirt.drivers.qemu import metadata
 from qvirt.drivers.qemu.capabilities import (
     QemuCapsCache,
     capabilities_xml,
@@ -118,6 +120,9 @@ DRAIN_WAIT = 5.0
 def no_domain(detail: str) -> QvirtError:
     return QvirtError(detail, code=ErrorNumber.NO_DOMAIN, domain=ErrorDomain.QEMU)
 
+
+# What virDomainGetMetadata and virDomainSetMetadata take: where to look or change.
+METADATA_FLAGS = C.VIR_DOMAIN_AFFECT_LIVE | C.VIR_DOMAIN_AFFECT_CONFIG
 
 # QEMU 7.1 added screendump's format argument, and PNG with it.
 PNG_SCREENDUMP = 7_001_000
@@ -412,6 +417,16 @@ class QemuDriver:
 
     def node_get_info(self) -> NodeInfo:
         return node_info()
+
+    def connect_domain_xml_to_native(self, native_format: str, xml: str,
+                                     flags: int = 0) -> str:
+        check_flags(flags, 0, "qemuConnectDomainXMLToNative")
+        # Imported here: the command builder loads only when a guest runs or is converted.
+        from qvirt.drivers.qemu.native import PRETEND_ID, check_format, xml_to_argv
+
+        check_format(native_format)
+        facts = self._facts if self._facts is not None else self._run(self._get_facts())
+        return xml_to_argv(xml, facts, lambda name: self.paths.runtime_dir(PRETEND_ID, name))
 
     def connect_close(self) -> None:
         """Autodestroy domains die with the connection; every other QEMU keeps running."""
@@ -1005,6 +1020,54 @@ class QemuDriver:
         """No managed save exists in this driver yet, so no domain has an image."""
         check_flags(flags, 0, "qemuDomainHasManagedSaveImage")
         return self._run(self._query(dom, lambda vm: False))
+
+    def domain_get_metadata(self, dom: DomainRef, type: int, uri: str | None,
+                            flags: int = 0) -> str:
+        check_flags(flags, METADATA_FLAGS, "qemuDomainGetMetadata")
+
+        def get(vm: VM) -> str:
+            live, _ = metadata.impact(vm.active, vm.persistent, flags)
+            d = vm.live if live and vm.live is not None else vm.config
+            assert d is not None
+            return metadata.get(d, type, uri)
+        return self._run(self._query(dom, get))
+
+    def domain_set_metadata(self, dom: DomainRef, type: int, value: str | None,
+                            key: str | None, uri: str | None, flags: int = 0) -> None:
+        check_flags(flags, METADATA_FLAGS, "qemuDomainSetMetadata")
+        self._run(self._set_metadata(dom, type, value, key, uri, flags))
+
+    async def _set_metadata(self, ref: DomainRef, type: int, value: str | None,
+                            key: str | None, uri: str | None, flags: int) -> None:
+        """virDomainObjSetMetadata: the running definition, the persistent one or both,
+        each saved where it lives."""
+        vm = self._vm(ref)
+        async with vm.job:
+            live, config = metadata.impact(vm.active, vm.persistent, flags)
+            if live and vm.live is not None:
+                vm.live = metadata.set_(vm.live, type, value, key, uri)
+                self._save_status(vm)
+            if config and vm.config is not None:
+                vm.config = metadata.set_(vm.config, type, value, key, uri)
+                self._save_config(vm.config)
+
+    def node_get_free_memory(self) -> int:
+        return hoststats.free_memory()
+
+    def node_get_cells_free_memory(self, start: int, count: int) -> list[int]:
+        return hoststats.cells_free_memory(start, count)
+
+    def node_get_cpu_map(self, flags: int = 0) -> tuple[int, list[bool], int]:
+        hoststats.check_flags("virHostCPUGetMap", flags)
+        return hoststats.cpu_map()
+
+    def node_get_cpu_stats(self, cpu: int, flags: int = 0) -> dict[str, int]:
+        hoststats.check_flags("virHostCPUGetStats", flags)
+        return hoststats.cpu_stats(cpu)
+
+    def node_get_memory_stats(self, cell: int, flags: int = 0) -> dict[str, int]:
+        hoststats.check_flags("virHostMemGetStats", flags)
+        return hoststats.memory_stats(cell)
 
     def node_get_security_model(self) -> tuple[str, str]:
         """The primary model of the capabilities' <secmodel>s (qemuNodeGetSecurityModel)."""

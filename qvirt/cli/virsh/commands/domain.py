@@ -357,7 +357,7 @@ GROUP = CommandGroup("Domain Management", "domain", (
             "Convert domain XML config to a native guest configuration format.", (
                 Opt("format", OptType.DATA, "target config data type format", required=True),
                 Opt("domain", STRING, "domain name, id or uuid", keyword_only=True),
-                Opt("xml", STRING, "xml data file to export from", keyword_only=True))),
+                Opt("xml", STRING, "xml data file to export from"))),
     Command("dumpxml", cmd_dumpxml, "domain information in XML",
             "Output the domain information as an XML dump to stdout.", (
                 DOMAIN_OPT,
