@@ -40,6 +40,9 @@ PROG = "qvirtd"
 # glibc's M_ARENA_MAX (malloc.h) and the daemon's value: see _limit_malloc_arenas.
 M_ARENA_MAX = -8
 MALLOC_ARENAS = 2
+# glibc's M_MMAP_THRESHOLD, fixed at its initial 128 KiB: see _limit_malloc_arenas.
+M_MMAP_THRESHOLD = -3
+MMAP_THRESHOLD = 128 * 1024
 # libvirt's remote driver starts session daemons with --timeout=120.
 SESSION_TIMEOUT = 120
 log = logging.getLogger("qvirt.daemon")
@@ -173,12 +176,17 @@ def _limit_malloc_arenas() -> None:
     """glibc gives each thread that allocates while another holds an arena an arena of its
     own, up to 8 per core, each keeping freed memory for itself. The daemon's threads (the
     driver's loop, the workers) run Python under one lock anyway, so two arenas lose no speed
-    and keep megabytes of RSS from spreading (MALLOC_ARENA_MAX, as daemons set it). Called
-    before the first thread starts; a libc without mallopt is left as it is."""
+    and keep megabytes of RSS from spreading (MALLOC_ARENA_MAX, as daemons set it). The mmap
+    threshold is fixed too: by default glibc raises it to the size of each large block freed,
+    so after one multi-megabyte message every later one lands in the heap, which keeps the
+    high-water mark of the busiest moment; fixed, large messages are mapped and unmapped.
+    Called before the first thread starts; a libc without mallopt is left as it is."""
     import ctypes
 
     with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None).mallopt(M_ARENA_MAX, MALLOC_ARENAS)
+        libc = ctypes.CDLL(None)
+        libc.mallopt(M_ARENA_MAX, MALLOC_ARENAS)
+        libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
 
 
 def _trim_heap() -> None:
