@@ -6,28 +6,17 @@ another domain. The same script run by python3-libvirt against the same qvirtd i
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from tests.daemon.conftest import Daemon, guest_xml
-from tests.daemon.test_events import SCRIPT
-from tests.support.oracle import SYSTEM_PYTHON
+from tests.daemon.test_events import SCRIPT, lifecycle
 
 # The oracle's script, importing qvirt in libvirt's place.
 QVIRT_SCRIPT = SCRIPT.replace("import re, sys, threading, libvirt",
                               "import re, sys, threading, qvirt as libvirt")
-
-
-def lifecycle(python: str, script: str, uri: str, xml: Path,
-              other_xml: Path) -> dict[str, list[tuple[str, int, int]]]:
-    result = subprocess.run([python, "-c", script, uri, str(xml), str(other_xml)],
-                            capture_output=True, text=True, timeout=300, check=False)
-    assert result.returncode == 0, result.stderr
-    got: dict[str, list[tuple[str, int, int]]] = eval(result.stdout)  # the script's repr()
-    return got
 
 
 @pytest.mark.integration
@@ -36,11 +25,10 @@ def test_qvirt_receives_what_python_libvirt_receives(qvirtd: Daemon, tiny_image:
                                                      guest_dir: Path) -> None:
     assert QVIRT_SCRIPT != SCRIPT
     name, other = f"qd5-{os.getpid()}-qev", f"qd5-{os.getpid()}-qev-other"
-    have = lifecycle(sys.executable, QVIRT_SCRIPT, qvirtd.uri,
-                     guest_xml(tiny_image, guest_dir / "q", name),
-                     guest_xml(tiny_image, guest_dir / "q2", other))
-    want = lifecycle(SYSTEM_PYTHON, SCRIPT, qvirtd.uri,
-                     guest_xml(tiny_image, guest_dir / "l", name),
+    have = lifecycle(qvirtd.uri, guest_xml(tiny_image, guest_dir / "q", name),
+                     guest_xml(tiny_image, guest_dir / "q2", other), sys.executable,
+                     QVIRT_SCRIPT)
+    want = lifecycle(qvirtd.uri, guest_xml(tiny_image, guest_dir / "l", name),
                      guest_xml(tiny_image, guest_dir / "l2", other))
     assert have == want
     # start (RESUMED by the cont, then STARTED), suspend, resume, destroy (SHUTDOWN host,

@@ -60,8 +60,10 @@ for _ in range(4):
 print(repr(got))
 """
 
-def lifecycle(uri: str, xml: Path, other_xml: Path) -> dict[str, list[tuple[str, int, int]]]:
-    result = subprocess.run([SYSTEM_PYTHON, "-c", SCRIPT, uri, str(xml), str(other_xml)],
+def lifecycle(uri: str, xml: Path, other_xml: Path, python: str = SYSTEM_PYTHON,
+              script: str = SCRIPT) -> dict[str, list[tuple[str, int, int]]]:
+    """What ``script`` run by ``python`` receives: python3-libvirt unless told otherwise."""
+    result = subprocess.run([python, "-c", script, uri, str(xml), str(other_xml)],
                             capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stderr
     got: dict[str, list[tuple[str, int, int]]] = eval(result.stdout)  # the script's repr()

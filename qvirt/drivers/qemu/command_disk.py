@@ -26,6 +26,7 @@ from qvirt.drivers.qemu.command_props import (
     keyval,
     to_json,
 )
+from qvirt.drivers.qemu.disk_chain import is_empty
 from qvirt.errors import ConfigUnsupported
 
 # cache mode -> (cache.direct, cache.no-flush, guest write cache)
@@ -73,7 +74,7 @@ def disk_layers(dom: Domain) -> dict[int, list[Layer]]:
         disk = dom.devices.disks[pos]
         if disk.type != "vhostuser":
             counter += 1
-        if disk.type == "vhostuser" or _is_empty(disk):
+        if disk.type == "vhostuser" or is_empty(disk):
             chains[pos] = []
             continue
         assert disk.source is not None
@@ -94,16 +95,6 @@ def disk_layers(dom: Domain) -> dict[int, list[Layer]]:
         layers[-1].ends_chain = backing is not None
         chains[pos] = layers
     return chains
-
-
-def _is_empty(disk: Disk) -> bool:
-    """A cdrom or floppy without media: no source at all, or a source naming nothing."""
-    src = disk.source
-    if src is None:
-        return True
-    if disk.type == "network":
-        return src.protocol is None
-    return disk.type != "nvme" and disk.source_path() is None
 
 
 def disk_args(dom: Domain, disk: Disk, layers: list[Layer], bootindex: int | None) -> list[str]:

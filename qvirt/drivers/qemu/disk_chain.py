@@ -39,7 +39,7 @@ def number_storage(dom: Domain) -> None:
         if disk.type == "vhostuser":
             continue
         counter += 1
-        if _is_empty(disk):
+        if is_empty(disk):
             # A drive without media has no image, so no format either in the live XML.
             if disk.driver is not None:
                 disk.driver.type = None
@@ -52,11 +52,12 @@ def number_storage(dom: Domain) -> None:
             layer.index = counter
             layer = layer.backing_store
     for disk in reversed(disks):
-        if disk.type in ("file", "block") and not _is_empty(disk):
+        if disk.type in ("file", "block") and not is_empty(disk):
             counter = _detect(disk, counter)
 
 
-def _is_empty(disk: Disk) -> bool:
+def is_empty(disk: Disk) -> bool:
+    """A cdrom or floppy without media: no source at all, or a source naming nothing."""
     src = disk.source
     if src is None:
         return True
