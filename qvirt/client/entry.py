@@ -15,12 +15,14 @@ from qvirt.errors import ErrorDomain, ErrorNumber, NoSupport, QvirtError
 
 @dataclass(frozen=True)
 class Entry:
-    """One public entry point: libvirt's C name, the driver method behind it, and whether a
-    read-only connection may call it."""
+    """One public entry point: libvirt's C name, the driver method behind it, whether a
+    read-only connection may call it, and the part of the connection's driver that answers it
+    ("" the hypervisor driver itself, "storage" its ``storage`` attribute)."""
 
     api: str
     method: str
     writes: bool = False
+    part: str = ""
 
 
 _ENTRIES = (
@@ -80,6 +82,49 @@ _ENTRIES = (
     Entry("virDomainScreenshot", "domain_screenshot", writes=True),
     Entry("virConnectDomainEventRegisterAny", "connect_domain_event_register_any"),
     Entry("virConnectDomainEventDeregisterAny", "connect_domain_event_deregister_any"),
+    Entry("virConnectListAllStoragePools", "connect_list_all_storage_pools", part="storage"),
+    Entry("virConnectFindStoragePoolSources", "connect_find_storage_pool_sources",
+          writes=True, part="storage"),
+    Entry("virStoragePoolLookupByName", "storage_pool_lookup_by_name", part="storage"),
+    Entry("virStoragePoolLookupByUUID", "storage_pool_lookup_by_uuid", part="storage"),
+    Entry("virStoragePoolLookupByVolume", "storage_pool_lookup_by_volume", part="storage"),
+    Entry("virStoragePoolLookupByTargetPath", "storage_pool_lookup_by_target_path",
+          part="storage"),
+    Entry("virStoragePoolCreateXML", "storage_pool_create_xml", writes=True, part="storage"),
+    Entry("virStoragePoolDefineXML", "storage_pool_define_xml", writes=True, part="storage"),
+    Entry("virStoragePoolBuild", "storage_pool_build", writes=True, part="storage"),
+    Entry("virStoragePoolUndefine", "storage_pool_undefine", writes=True, part="storage"),
+    Entry("virStoragePoolCreate", "storage_pool_create", writes=True, part="storage"),
+    Entry("virStoragePoolDestroy", "storage_pool_destroy", writes=True, part="storage"),
+    Entry("virStoragePoolDelete", "storage_pool_delete", writes=True, part="storage"),
+    Entry("virStoragePoolRefresh", "storage_pool_refresh", writes=True, part="storage"),
+    Entry("virStoragePoolGetInfo", "storage_pool_get_info", part="storage"),
+    Entry("virStoragePoolGetXMLDesc", "storage_pool_get_xml_desc", part="storage"),
+    Entry("virStoragePoolGetAutostart", "storage_pool_get_autostart", part="storage"),
+    Entry("virStoragePoolSetAutostart", "storage_pool_set_autostart", writes=True, part="storage"),
+    Entry("virStoragePoolIsActive", "storage_pool_is_active", part="storage"),
+    Entry("virStoragePoolIsPersistent", "storage_pool_is_persistent", part="storage"),
+    Entry("virStoragePoolListAllVolumes", "storage_pool_list_all_volumes", part="storage"),
+    Entry("virStorageVolLookupByName", "storage_vol_lookup_by_name", part="storage"),
+    Entry("virStorageVolLookupByKey", "storage_vol_lookup_by_key", part="storage"),
+    Entry("virStorageVolLookupByPath", "storage_vol_lookup_by_path", part="storage"),
+    Entry("virStorageVolCreateXML", "storage_vol_create_xml", writes=True, part="storage"),
+    Entry("virStorageVolCreateXMLFrom", "storage_vol_create_xml_from",
+          writes=True, part="storage"),
+    Entry("virStorageVolDelete", "storage_vol_delete", writes=True, part="storage"),
+    Entry("virStorageVolWipe", "storage_vol_wipe", writes=True, part="storage"),
+    Entry("virStorageVolWipePattern", "storage_vol_wipe_pattern", writes=True, part="storage"),
+    Entry("virStorageVolGetInfo", "storage_vol_get_info_flags", part="storage"),
+    Entry("virStorageVolGetInfoFlags", "storage_vol_get_info_flags", part="storage"),
+    Entry("virStorageVolGetXMLDesc", "storage_vol_get_xml_desc", part="storage"),
+    Entry("virStorageVolGetPath", "storage_vol_get_path", part="storage"),
+    Entry("virStorageVolResize", "storage_vol_resize", writes=True, part="storage"),
+    Entry("virStorageVolUpload", "storage_vol_upload", writes=True, part="storage"),
+    Entry("virStorageVolDownload", "storage_vol_download", writes=True, part="storage"),
+    Entry("virConnectStoragePoolEventRegisterAny", "connect_storage_pool_event_register_any",
+          part="storage"),
+    Entry("virConnectStoragePoolEventDeregisterAny", "connect_storage_pool_event_deregister_any",
+          part="storage"),
 )
 ENTRIES: dict[str, Entry] = {e.api: e for e in _ENTRIES}
 
@@ -125,7 +170,8 @@ def call(driver: HypervisorDriver | None, read_only: bool, api: str, *args: Any,
         if read_only and (entry.writes or denied):
             raise QvirtError(denied or f"read only access prevents {api}",
                              code=ErrorNumber.OPERATION_DENIED, domain=ErrorDomain.DOMAIN)
-        method = getattr(driver, entry.method, None)
+        owner = getattr(driver, entry.part, None) if entry.part else driver
+        method = getattr(owner, entry.method, None)
         if method is None:
             raise NoSupport(api, domain=ErrorDomain.DOMAIN)
         return method(*args)
