@@ -83,6 +83,8 @@ _ENTRIES = (
     Entry("virConnectDomainEventRegisterAny", "connect_domain_event_register_any"),
     Entry("virConnectDomainEventDeregisterAny", "connect_domain_event_deregister_any"),
     Entry("virConnectListAllStoragePools", "connect_list_all_storage_pools", part="storage"),
+    Entry("virConnectGetStoragePoolCapabilities", "connect_get_storage_pool_capabilities",
+          part="storage"),
     Entry("virConnectFindStoragePoolSources", "connect_find_storage_pool_sources",
           writes=True, part="storage"),
     Entry("virStoragePoolLookupByName", "storage_pool_lookup_by_name", part="storage"),
