@@ -17,7 +17,7 @@ from qvirt.errors import ErrorDomain, ErrorNumber, NoSupport, QvirtError
 class Entry:
     """One public entry point: libvirt's C name, the driver method behind it, whether a
     read-only connection may call it, and the part of the connection's driver that answers it
-    ("" the hypervisor driver itself, "storage" its ``storage`` attribute)."""
+    ("" the hypervisor driver itself, "storage" or "network" that attribute of it)."""
 
     api: str
     method: str
@@ -82,6 +82,34 @@ _ENTRIES = (
     Entry("virDomainScreenshot", "domain_screenshot", writes=True),
     Entry("virConnectDomainEventRegisterAny", "connect_domain_event_register_any"),
     Entry("virConnectDomainEventDeregisterAny", "connect_domain_event_deregister_any"),
+    Entry("virDomainAttachDevice", "domain_attach_device_flags", writes=True),
+    Entry("virDomainAttachDeviceFlags", "domain_attach_device_flags", writes=True),
+    Entry("virDomainDetachDevice", "domain_detach_device_flags", writes=True),
+    Entry("virDomainDetachDeviceFlags", "domain_detach_device_flags", writes=True),
+    Entry("virDomainUpdateDeviceFlags", "domain_update_device_flags", writes=True),
+    Entry("virDomainInterfaceStats", "domain_interface_stats"),
+    Entry("virConnectListAllNetworks", "connect_list_all_networks", part="network"),
+    Entry("virNetworkLookupByName", "network_lookup_by_name", part="network"),
+    Entry("virNetworkLookupByUUID", "network_lookup_by_uuid", part="network"),
+    Entry("virNetworkCreateXML", "network_create_xml_flags", writes=True, part="network"),
+    Entry("virNetworkCreateXMLFlags", "network_create_xml_flags", writes=True, part="network"),
+    Entry("virNetworkDefineXML", "network_define_xml_flags", writes=True, part="network"),
+    Entry("virNetworkDefineXMLFlags", "network_define_xml_flags", writes=True, part="network"),
+    Entry("virNetworkUndefine", "network_undefine", writes=True, part="network"),
+    Entry("virNetworkUpdate", "network_update", writes=True, part="network"),
+    Entry("virNetworkCreate", "network_create", writes=True, part="network"),
+    Entry("virNetworkDestroy", "network_destroy", writes=True, part="network"),
+    Entry("virNetworkGetXMLDesc", "network_get_xml_desc", part="network"),
+    Entry("virNetworkGetBridgeName", "network_get_bridge_name", part="network"),
+    Entry("virNetworkGetAutostart", "network_get_autostart", part="network"),
+    Entry("virNetworkSetAutostart", "network_set_autostart", writes=True, part="network"),
+    Entry("virNetworkIsActive", "network_is_active", part="network"),
+    Entry("virNetworkIsPersistent", "network_is_persistent", part="network"),
+    Entry("virNetworkGetDHCPLeases", "network_get_dhcp_leases", part="network"),
+    Entry("virConnectNetworkEventRegisterAny", "connect_network_event_register_any",
+          part="network"),
+    Entry("virConnectNetworkEventDeregisterAny", "connect_network_event_deregister_any",
+          part="network"),
     Entry("virConnectListAllStoragePools", "connect_list_all_storage_pools", part="storage"),
     Entry("virConnectGetStoragePoolCapabilities", "connect_get_storage_pool_capabilities",
           part="storage"),

@@ -256,3 +256,86 @@ class StorageDriver(Protocol):
                                                 event_id: int,
                                                 callback: PoolEventCallback) -> int: ...
     def connect_storage_pool_event_deregister_any(self, callback_id: int) -> None: ...
+
+
+# Networks -----------------------------------------------------------------------------------
+# Like storage, a driver of its own beside the hypervisor's (conn->networkDriver), offered as a
+# connection driver's ``network`` attribute.
+
+
+class NetworkRef(NamedTuple):
+    """What remote_nonnull_network carries."""
+
+    name: str
+    uuid: str          # canonical 36-character form
+
+
+@dataclass(frozen=True)
+class DHCPLease:
+    """virNetworkDHCPLease: one lease dnsmasq handed out (expirytime in seconds since the
+    epoch; type VIR_IP_ADDR_TYPE_*; iaid and clientid None where the lease has none)."""
+
+    iface: str
+    expirytime: int
+    type: int
+    mac: str
+    iaid: str | None
+    ipaddr: str
+    prefix: int
+    hostname: str | None
+    clientid: str | None
+
+
+# callback(network, event_id, event, detail): event_id VIR_NETWORK_EVENT_ID_LIFECYCLE, event a
+# VIR_NETWORK_EVENT_*, detail 0.
+NetworkEventCallback = Callable[[NetworkRef, int, int, int], None]
+
+
+class NetworkDriver(Protocol):
+    """Virtual networks (libvirt's src/driver-network.h, in snake_case)."""
+
+    def connect_list_all_networks(self, flags: int = 0) -> list[NetworkRef]: ...
+    def network_lookup_by_name(self, name: str) -> NetworkRef: ...
+    def network_lookup_by_uuid(self, uuid: str) -> NetworkRef: ...
+    def network_create_xml_flags(self, xml: str, flags: int = 0) -> NetworkRef: ...
+    def network_define_xml_flags(self, xml: str, flags: int = 0) -> NetworkRef: ...
+    def network_undefine(self, net: NetworkRef) -> None: ...
+    def network_update(self, net: NetworkRef, command: int, section: int, parent_index: int,
+                       xml: str, flags: int = 0) -> None: ...
+    def network_create(self, net: NetworkRef) -> None: ...
+    def network_destroy(self, net: NetworkRef) -> None: ...
+    def network_get_xml_desc(self, net: NetworkRef, flags: int = 0) -> str: ...
+    def network_get_bridge_name(self, net: NetworkRef) -> str: ...
+    def network_get_autostart(self, net: NetworkRef) -> bool: ...
+    def network_set_autostart(self, net: NetworkRef, autostart: bool) -> None: ...
+    def network_is_active(self, net: NetworkRef) -> bool: ...
+    def network_is_persistent(self, net: NetworkRef) -> bool: ...
+    def network_get_dhcp_leases(self, net: NetworkRef, mac: str | None,
+                                flags: int = 0) -> list[DHCPLease]: ...
+    def connect_network_event_register_any(self, net: NetworkRef | None, event_id: int,
+                                           callback: NetworkEventCallback) -> int: ...
+    def connect_network_event_deregister_any(self, callback_id: int) -> None: ...
+
+
+@dataclass(frozen=True)
+class InterfaceStats:
+    """virDomainInterfaceStatsStruct: counters of the host side of a guest NIC (-1: unknown)."""
+
+    rx_bytes: int
+    rx_packets: int
+    rx_errs: int
+    rx_drop: int
+    tx_bytes: int
+    tx_packets: int
+    tx_errs: int
+    tx_drop: int
+
+
+class DeviceDriver(Protocol):
+    """Devices of a domain changed while it runs or in its config (VIR_DOMAIN_AFFECT_*), and
+    a NIC's counters (``device`` its target dev name or MAC)."""
+
+    def domain_attach_device_flags(self, dom: DomainRef, xml: str, flags: int = 0) -> None: ...
+    def domain_detach_device_flags(self, dom: DomainRef, xml: str, flags: int = 0) -> None: ...
+    def domain_update_device_flags(self, dom: DomainRef, xml: str, flags: int = 0) -> None: ...
+    def domain_interface_stats(self, dom: DomainRef, device: str) -> InterfaceStats: ...
