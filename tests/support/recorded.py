@@ -6,6 +6,7 @@ captured from the tool itself (tests/data/storage/*.json)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,9 @@ class Step:
     stderr: str = ""
     status: int = 0
     input: str | None = None
+    # What the real command would leave behind (a device node udev would make), done when
+    # the command is answered.
+    effect: Callable[[], None] | None = None
 
 
 def load(name: str) -> dict[str, Any]:
@@ -33,16 +37,16 @@ def load(name: str) -> dict[str, Any]:
     return data
 
 
-def step(argv: list[str], capture: dict[str, Any] | None = None, **subst: str) -> Step:
-    """``argv`` answered with a captured output; ``subst`` replaces placeholders such as
-    {DEVICE} the capture was normalized with."""
-    if capture is None:
-        return Step(tuple(argv))
-    text = {key: str(capture.get(key, "")) for key in ("stdout", "stderr")}
-    for name, value in subst.items():
-        for key in text:
-            text[key] = text[key].replace("{" + name + "}", value)
-    return Step(tuple(argv), text["stdout"], text["stderr"], int(capture.get("status", 0)))
+def replay(capture: dict[str, Any], **subst: str) -> Step:
+    """A captured command with its answer; ``subst`` fills in the placeholders ({DEVICE})
+    the capture was normalized with, in the argv and the output alike."""
+    def fill(text: str) -> str:
+        for name, value in subst.items():
+            text = text.replace("{" + name + "}", value)
+        return text
+
+    return Step(tuple(fill(a) for a in capture["argv"]), fill(str(capture.get("stdout", ""))),
+                fill(str(capture.get("stderr", ""))), int(capture.get("status", 0)))
 
 
 class UnexpectedCommand(AssertionError):
@@ -69,6 +73,8 @@ class RecordedRunner:
             raise UnexpectedCommand(f"{list(got)}: expected input {want.input!r}, "
                                     f"got {input!r}")
         self.ran.append(got)
+        if want.effect is not None:
+            want.effect()
         result = Result(got, want.status, want.stdout, want.stderr)
         if check and result.status != 0:
             raise command_failed(result)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from qvirt.conf.storage_common import Permissions
@@ -100,7 +101,8 @@ class DiskBackend:
         path = _device(pool).path or ""
         if not os.path.exists(path):
             raise InvalidArg(f"device path '{path}' doesn't exist", domain=ErrorDomain.STORAGE)
-        self._check_empty(path, _format(pool), writelabel=False)
+        device_is_empty(self.runner, path, _format(pool), writelabel=False,
+                        fallback=self._check_label)
 
     def build_pool(self, pool: StoragePool, flags: int) -> None:
         unknown = flags & ~(BUILD_NO_OVERWRITE | BUILD_OVERWRITE)
@@ -113,8 +115,9 @@ class DiskBackend:
         assert pool.source is not None
         path = _device(pool).path or ""
         if not flags & BUILD_OVERWRITE:
-            self._check_empty(path, _format(pool), writelabel=True)
-        _zero_partition_table(path, 1024 * 1024)
+            device_is_empty(self.runner, path, _format(pool), writelabel=True,
+                            fallback=self._check_label)
+        zero_partition_table(path, 1024 * 1024)
         if _format(pool) == "unknown":
             pool.source.format = "dos"
         label = "msdos" if pool.source.format == "dos" else str(pool.source.format)
@@ -251,7 +254,7 @@ class DiskBackend:
             holder.extents = [extent]
             vol.extents = [holder]
         vol.type = "block"
-        size = _read_block_info(vol.target, region.kind == "extended")
+        size = read_block_info(vol.target, region.kind == "extended")
         if region.kind == "extended":
             vol.allocation, vol.capacity = 0, region.end - region.start
         else:
@@ -276,32 +279,6 @@ class DiskBackend:
         return devpath
 
     # -- probing ----------------------------------------------------------------------------
-
-    def _check_empty(self, path: str, fmt: str, *, writelabel: bool) -> None:
-        """virStorageBackendDeviceIsEmpty: blkid's low-level probe first, parted's label for
-        the formats blkid cannot name (dvh, pc98)."""
-        if fmt in ("dvh", "pc98"):
-            self._check_label(path, fmt, writelabel=writelabel)
-            return
-        probe = self.runner.run(["blkid", "-p", "-o", "export", path], check=False)
-        if probe.status not in (0, 2):
-            raise _error(ErrorNumber.STORAGE_PROBE_FAILED,
-                         f"Failed to probe for format type '{fmt}'")
-        values = dict(line.split("=", 1) for line in probe.stdout.splitlines() if "=" in line)
-        found = values.get("TYPE") or values.get("PTTYPE")
-        if found is None:
-            if not writelabel:
-                raise _error(ErrorNumber.STORAGE_PROBE_FAILED,
-                             f"Device '{path}' is unrecognized, requires build")
-            return
-        if found == fmt:
-            if writelabel:
-                raise _error(ErrorNumber.STORAGE_POOL_BUILT,
-                             f"Device '{path}' already formatted using '{fmt}'")
-            return
-        raise _error(ErrorNumber.STORAGE_POOL_BUILT,
-                     f"Device '{path}' formatted cannot overwrite using '{fmt}', "
-                     "requires build --overwrite")
 
     def _check_label(self, path: str, fmt: str, *, writelabel: bool) -> None:
         """virStorageBackendDiskValidLabel: parted's "Partition Table:" line."""
@@ -329,6 +306,35 @@ class DiskBackend:
         if writelabel:
             raise _error(ErrorNumber.OPERATION_INVALID,
                          f"Disk label already formatted using '{fmt}'")
+
+
+def device_is_empty(runner: Runner, path: str, fmt: str, *, writelabel: bool,
+                    fallback: Callable[..., None] | None = None) -> None:
+    """virStorageBackendDeviceIsEmpty: blkid's low-level probe (what libvirt asks libblkid)
+    decides whether a build may write ``fmt`` (writelabel) or a start finds it there; the
+    formats blkid cannot name (dvh, pc98) go to parted's label check instead."""
+    if fmt in ("dvh", "pc98") and fallback is not None:
+        fallback(path, fmt, writelabel=writelabel)
+        return
+    probe = runner.run(["blkid", "-p", "-o", "export", path], check=False)
+    if probe.status not in (0, 2):
+        raise _error(ErrorNumber.STORAGE_PROBE_FAILED,
+                     f"Failed to probe for format type '{fmt}'")
+    values = dict(line.split("=", 1) for line in probe.stdout.splitlines() if "=" in line)
+    found = values.get("TYPE") or values.get("PTTYPE")
+    if found is None:
+        if not writelabel:
+            raise _error(ErrorNumber.STORAGE_PROBE_FAILED,
+                         f"Device '{path}' is unrecognized, requires build")
+        return
+    if found == fmt:
+        if writelabel:
+            raise _error(ErrorNumber.STORAGE_POOL_BUILT,
+                         f"Device '{path}' already formatted using '{fmt}'")
+        return
+    raise _error(ErrorNumber.STORAGE_POOL_BUILT,
+                 f"Device '{path}' formatted cannot overwrite using '{fmt}', "
+                 "requires build --overwrite")
 
 
 def _device(pool: StoragePool) -> SourceDevice:
@@ -461,16 +467,18 @@ def _boundaries(fmt: str, table: Table, kinds: list[str], allocation: int) -> tu
     return start, end - 1
 
 
-def _read_block_info(target: VolumeTarget, tolerate: bool) -> int:
+def read_block_info(target: VolumeTarget, tolerate: bool) -> int:
     """virStorageBackendUpdateVolInfo for a partition node: its size (the block device's
     end), mode, owner and times. The extended partition's node may refuse to open."""
     path = target.path or ""
     try:
+        os.stat(path)
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as err:
         if tolerate:
             return 0
-        raise QvirtError(f"cannot open volume '{path}': {os.strerror(err.errno or 0)}",
+        what = "cannot stat file" if not os.path.exists(path) else "cannot open volume"
+        raise QvirtError(f"{what} '{path}': {os.strerror(err.errno or 0)}",
                          code=ErrorNumber.SYSTEM_ERROR, domain=ErrorDomain.STORAGE) from err
     try:
         info = os.fstat(fd)
@@ -489,7 +497,7 @@ def _read_block_info(target: VolumeTarget, tolerate: bool) -> int:
     return size
 
 
-def _zero_partition_table(path: str, size: int) -> None:
+def zero_partition_table(path: str, size: int) -> None:
     """virStorageBackendZeroPartitionTable: zeros over the first and the last ``size`` bytes,
     so no old label (msdos at the start, a GPT backup at the end) survives a new one."""
     with open(path, "r+b", buffering=0) as dev:
