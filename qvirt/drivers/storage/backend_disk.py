@@ -151,7 +151,8 @@ class DiskBackend:
 
     def create_vol(self, pool: StoragePool, vol: StorageVol) -> None:
         """parted mkpart where libvirt would put it, then the new partition read back as the
-        volume: its name must be the partition's (libvirt removes the partition if not)."""
+        volume: its name must be the partition's (libvirt removes the partition if not). The
+        pool's sizes and free extents are updated here, as libvirt's disk backend does."""
         assert vol.target is not None
         encryption = vol.target.encryption
         if encryption is not None and encryption.format != "luks":
@@ -167,19 +168,27 @@ class DiskBackend:
         vol.target.path = None
         after = self.read_table(pool)
         _device(pool).free_extents = []
-        _take_free_extents(pool, PoolState(), after)
+        sizes = PoolState()
+        _take_free_extents(pool, sizes, after)
         known = {r.path for r in before.regions if _is_volume(r)}
         created = next((r for r in after.regions if _is_volume(r) and r.path not in known),
                        None)
-        if created is None:
-            return
-        try:
-            self._make_volume(pool, created, vol)
-        except QvirtError:
-            if vol.target.path is not None:
-                with contextlib.suppress(QvirtError):
-                    self.delete_vol(pool, vol, 0)
-            raise
+        allocation = int(pool.allocation or 0)
+        if created is not None:
+            try:
+                self._make_volume(pool, created, vol)
+            except QvirtError:
+                if vol.target.path is not None:
+                    with contextlib.suppress(QvirtError):
+                        self.delete_vol(pool, vol, 0)
+                raise
+            if created.content != "metadata":
+                allocation += int(vol.allocation or 0)
+            sizes.capacity = max(sizes.capacity, created.end)
+        # libvirt's disk backend keeps the pool's sizes itself (the driver leaves disk pools
+        # out of its own accounting): the free extents read again, the new partition added.
+        pool.capacity, pool.allocation, pool.available = (sizes.capacity, allocation,
+                                                          sizes.available)
 
     def delete_vol(self, pool: StoragePool, vol: StorageVol, flags: int) -> None:
         """parted rm of the partition the volume's node names. The caller refreshes the pool

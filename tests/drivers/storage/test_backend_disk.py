@@ -129,6 +129,7 @@ def test_msdos_pool_as_libvirt_lays_it_out(loop: str) -> None:
     state = backend.refresh_pool(pool)
     assert (state.capacity, state.allocation, state.available) == (67107840, 0, 67106816)
     assert state.volumes == []
+    pool.capacity, pool.allocation, pool.available = 67107840, 0, 67106816
     free = pool.source.devices[0].free_extents
     assert [(e.start, e.end) for e in free] == [(1024, 67107840)]
 
@@ -141,6 +142,8 @@ def test_msdos_pool_as_libvirt_lays_it_out(loop: str) -> None:
         backend.create_vol(pool, vol)
         assert vol.target is not None
         assert vol.key == vol.target.path == f"{loop}p{number}"
+    # The pool's sizes as libvirtd showed them after these creates (before any refresh).
+    assert (pool.capacity, pool.allocation, pool.available) == (67107840, 25325568, 41779200)
     mkparts = [argv for argv in runner.ran if "mkpart" in argv]
     assert mkparts[0] == ["parted", loop, "mkpart", "--script", "primary ext2", "1024B",
                           "8616959B"]

@@ -18,9 +18,11 @@ from qvirt.conf.storage_pool import StoragePool, apply_defaults
 from qvirt.drivers.storage.backend import backend_class
 from qvirt.drivers.storage.backend_iscsi import ISCSIADM, ISCSIBackend
 from qvirt.drivers.storage.backend_scsi import HostPaths
+from qvirt.drivers.storage.runner import HostRunner
 from qvirt.errors import ErrorNumber, QvirtError
 from tests.drivers.storage import sysfs_tree
 from tests.support.iscsi_target import Target, tgtd
+from tests.support.oracle import ensure_libvirtd
 from tests.support.recorded import RecordedRunner, Step, load, replay
 
 IQN = "iqn.2026-11.org.qvirt:capture"
@@ -213,3 +215,20 @@ def test_check_pool_needs_one_host_and_device() -> None:
     with pytest.raises(QvirtError) as nodev:
         ISCSIBackend(RecordedRunner([])).check_pool(pool)
     assert nodev.value.message == "internal error: missing source device"
+
+
+def test_discovery_fails_as_libvirts_does_here(target: Target) -> None:
+    """Without the kernel initiator iscsiadm's discovery fails; libvirtd 9.0 runs the same
+    command and reports the same failure (runner.command_failed still prefixes "internal
+    error: " twice and strips the tool's output, hence the suffix comparison)."""
+    ensure_libvirtd()
+    oracle = subprocess.run(["virsh", "-c", "qemu:///system", "find-storage-pool-sources-as",
+                             "iscsi", "127.0.0.1", str(target.port)],
+                            capture_output=True, text=True, check=False)
+    assert oracle.returncode == 1
+    said = oracle.stderr.split("\nerror: ", 1)[1].strip()
+    assert said.startswith("internal error: Child process (/usr/bin/iscsiadm --mode discovery")
+    spec = f"<source><host name='127.0.0.1' port='{target.port}'/></source>"
+    with pytest.raises(QvirtError) as ours:
+        ISCSIBackend(HostRunner()).find_pool_sources(spec, 0)
+    assert ours.value.message.strip().endswith(said)

@@ -6,8 +6,10 @@ logical.json, captured by capture_logical.py; see README there)."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -247,17 +249,68 @@ def test_stop_and_delete_pool(outputs: dict[str, Any]) -> None:
     runner.assert_done()
 
 
-@pytest.fixture
-def loop(device: str) -> Iterator[str]:
-    dev = subprocess.run(["losetup", "-f", "--show", device], check=True,
+@contextlib.contextmanager
+def loop_device(image: str, vg: str) -> Iterator[str]:
+    """A loop device over ``image``; whatever group ``vg`` is left on it goes with it."""
+    dev = subprocess.run(["losetup", "-f", "--show", image], check=True,
                          capture_output=True, text=True).stdout.strip()
     try:
         yield dev
     finally:
-        subprocess.run(["/sbin/vgremove", "-f", "qvirtvgreal"], capture_output=True,
-                       check=False)
+        subprocess.run(["/sbin/vgremove", "-f", vg], capture_output=True, check=False)
         subprocess.run(["/sbin/pvremove", dev], capture_output=True, check=False)
         subprocess.run(["losetup", "-d", dev], check=False)
+
+
+@pytest.fixture
+def loop(device: str) -> Iterator[str]:
+    with loop_device(device, "qvirtvgreal") as dev:
+        yield dev
+
+
+def oracle_pool_sizes(image: str) -> tuple[int, int, int]:
+    """The same pool built and started by libvirtd 9.0 on a device of the same size: its
+    capacity, allocation and available."""
+    virsh = ["virsh", "-q", "-c", "qemu:///system"]
+    name = f"qvirtoracle{os.getpid()}"
+    with loop_device(image, name) as dev:
+        xml = (f"<pool type='logical'><name>{name}</name><source><device path='{dev}'/>"
+               "</source></pool>")
+        subprocess.run([*virsh, "pool-define", "/dev/stdin"], input=xml, text=True,
+                       check=True, capture_output=True)
+        try:
+            subprocess.run([*virsh, "pool-build", name], check=True, capture_output=True)
+            subprocess.run([*virsh, "pool-start", name], check=True, capture_output=True)
+            dumped = subprocess.run([*virsh, "pool-dumpxml", name], check=True,
+                                    capture_output=True, text=True).stdout
+        finally:
+            subprocess.run([*virsh, "pool-destroy", name], capture_output=True, check=False)
+            subprocess.run([*virsh, "pool-delete", name], capture_output=True, check=False)
+            subprocess.run([*virsh, "pool-undefine", name], capture_output=True, check=False)
+    sizes = [int(re.search(rf"<{tag} unit='bytes'>(\d+)<", dumped).group(1))  # type: ignore[union-attr]
+             for tag in ("capacity", "allocation", "available")]
+    return sizes[0], sizes[1], sizes[2]
+
+
+def test_real_group_built_started_and_refreshed_as_libvirt_does(loop: str,
+                                                               tmp_path: Path) -> None:
+    """Every step that needs no device-mapper, with the real tools, against libvirtd 9.0 on
+    a twin device."""
+    os.environ["LVM_SUPPRESS_FD_WARNINGS"] = "1"
+    backend = LogicalBackend(HostRunner())
+    pool = pool_doc(loop, name="qvirtvgreal")
+    backend.build_pool(pool, 0)
+    assert not backend.check_pool(pool)  # no /dev/qvirtvgreal without device-mapper
+    backend.start_pool(pool)
+    state = backend.refresh_pool(pool)
+    assert state.volumes == []
+    twin = tmp_path / "twin.img"
+    with open(twin, "wb") as f:
+        f.truncate(128 * MiB)
+    ensure_libvirtd()
+    assert (state.capacity, state.allocation, state.available) == oracle_pool_sizes(str(twin))
+    backend.stop_pool(pool)
+    backend.delete_pool(pool, 0)
 
 
 def test_real_group_found_as_libvirt_finds_it(loop: str) -> None:
