@@ -83,3 +83,11 @@ class RecordedRunner:
     def assert_done(self) -> None:
         if self.steps:
             raise AssertionError(f"commands never run: {[list(s.argv) for s in self.steps]}")
+
+
+def said(message: str) -> str:
+    """A failed command's message as libvirt's reads, compared with blanks collapsed (libvirt
+    keeps the tool's output as it was; runner.command_failed strips it) and the prefix once
+    (command_failed on main still writes "internal error: " into its detail too)."""
+    text = " ".join(message.split())
+    return text.replace("internal error: internal error: ", "internal error: ")
