@@ -295,7 +295,6 @@ def test_real_group_built_started_and_refreshed_as_libvirt_does(loop: str,
                                                                tmp_path: Path) -> None:
     """Every step that needs no device-mapper, with the real tools, against libvirtd 9.0 on
     a twin device."""
-    os.environ["LVM_SUPPRESS_FD_WARNINGS"] = "1"
     backend = LogicalBackend(HostRunner())
     pool = pool_doc(loop, name="qvirtvgreal")
     backend.build_pool(pool, 0)
@@ -315,7 +314,6 @@ def test_real_group_built_started_and_refreshed_as_libvirt_does(loop: str,
 def test_real_group_found_as_libvirt_finds_it(loop: str) -> None:
     """Build, find-storage-pool-sources and delete with the real tools; libvirtd 9.0 lists
     the same sources."""
-    os.environ["LVM_SUPPRESS_FD_WARNINGS"] = "1"
     backend = LogicalBackend(HostRunner())
     pool = pool_doc(loop, name="qvirtvgreal")
     backend.build_pool(pool, 0)
