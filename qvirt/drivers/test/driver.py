@@ -189,7 +189,7 @@ class TestDriver:
         self._state = _open_default() if self._default else _new_state(node_from_file(path))
         self._my_callbacks: set[int] = set()
         self._closed = False
-        self.storage = TestStorage(self._state.storage)
+        self.storage = TestStorage(self._state.storage, self._callback_id)
 
     # Connection ----------------------------------------------------------------------------
 
@@ -585,10 +585,15 @@ class TestDriver:
 
     # Events --------------------------------------------------------------------------------
 
-    def connect_domain_event_register_any(self, callback: LifecycleCallback) -> int:
+    def _callback_id(self) -> int:
         with self._state.lock:
             cid = self._state.next_callback
             self._state.next_callback += 1
+            return cid
+
+    def connect_domain_event_register_any(self, callback: LifecycleCallback) -> int:
+        with self._state.lock:
+            cid = self._callback_id()
             self._state.callbacks[cid] = callback
             self._my_callbacks.add(cid)
             return cid

@@ -182,7 +182,6 @@ class StorageState:
     pools: list[Pool] = field(default_factory=list)
     callbacks: dict[int, tuple[str | None, int, PoolEventCallback]] = field(
         default_factory=dict)
-    next_callback: int = 0
     lock: threading.RLock = field(default_factory=threading.RLock)
 
 
@@ -226,8 +225,10 @@ class TestStorage:
 
     __test__ = False  # not a pytest class, whatever its name
 
-    def __init__(self, state: StorageState) -> None:
+    def __init__(self, state: StorageState, callback_id: Callable[[], int]) -> None:
         self._state = state
+        # Event callback ids come from the node's one counter, domain events' too.
+        self._callback_id = callback_id
         self._mine: set[int] = set()
 
     def close(self) -> None:
@@ -541,10 +542,14 @@ class TestStorage:
                             C.VIR_STORAGE_POOL_EVENT_ID_REFRESH):
             raise InvalidArg(f"unsupported storage pool event ID {event_id}",
                              domain=ErrorDomain.STORAGE)
+        key = (pool.uuid if pool else None, event_id)
         with self._state.lock:
-            cid = self._state.next_callback
-            self._state.next_callback += 1
-            self._state.callbacks[cid] = (pool.uuid if pool else None, event_id, callback)
+            # libvirt-python hands libvirt one C callback per event id, so a connection's
+            # second registration for the same event and pool is a duplicate to libvirt.
+            if any(self._state.callbacks[cid][:2] == key for cid in self._mine):
+                raise InvalidArg("event callback already tracked", domain=ErrorDomain.NONE)
+            cid = self._callback_id()
+            self._state.callbacks[cid] = (*key, callback)
             self._mine.add(cid)
             return cid
 

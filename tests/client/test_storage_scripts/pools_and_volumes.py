@@ -37,7 +37,10 @@ def lifecycle(conn: Any, pool: Any, event: int, detail: int, opaque: Any) -> Non
 
 def refresh(conn: Any, pool: Any, opaque: Any) -> None:
     events.append(f"{opaque} {pool.name()} refresh")
-    if opaque == "last":
+
+
+def sentinel(conn: Any, pool: Any, event: int, detail: int, opaque: Any) -> None:
+    if pool.name() == "sentinel":
         done.set()
 
 
@@ -167,18 +170,24 @@ attempt("p3 list transient", conn.listAllStoragePools,
 attempt("create xml again", conn.storagePoolCreateXML, DIR.format("p3", "p3"), 0)
 attempt("p3 destroy", p3.destroy)
 attempt("p3 after", conn.storagePoolLookupByName, "p3")
-# Events arrive in order: the last one's arrival says every earlier one has come (libvirt
-# drops those a callback deregistered before their delivery would have had).
-cid3 = conn.storagePoolEventRegisterAny(None, libvirt.VIR_STORAGE_POOL_EVENT_ID_REFRESH,
-                                        refresh, "last")
-pool.refresh(0)
+# Events arrive in order, each to the callbacks registered when it is delivered: the
+# sentinel pool's says every earlier one has come (libvirt drops those a callback
+# deregistered before their delivery).
+attempt("register twice", conn.storagePoolEventRegisterAny, None,
+        libvirt.VIR_STORAGE_POOL_EVENT_ID_LIFECYCLE, sentinel, None)
+other = libvirt.open("test:///default")
+cid3 = other.storagePoolEventRegisterAny(None, libvirt.VIR_STORAGE_POOL_EVENT_ID_LIFECYCLE,
+                                         sentinel, None)
+print("ids", cid1, cid2, cid3, conn.domainEventRegisterAny(
+    None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, lambda *args: None, None))
+conn.storagePoolDefineXML(DIR.format("sentinel", "sentinel"), 0)
 done.wait(60)
 for line in events:
     print("event", line)
 attempt("deregister", conn.storagePoolEventDeregisterAny, cid1)
 attempt("deregister again", conn.storagePoolEventDeregisterAny, cid1)
 attempt("deregister", conn.storagePoolEventDeregisterAny, cid2)
-attempt("deregister", conn.storagePoolEventDeregisterAny, cid3)
+attempt("deregister other", other.storagePoolEventDeregisterAny, cid3)
 ro = libvirt.openReadOnly("test:///default")
 rpool = ro.storagePoolLookupByName("default-pool")
 # qvirt's read-only refusals all come from the domain's error domain, libvirt's storage
