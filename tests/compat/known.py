@@ -16,3 +16,9 @@ KNOWN: dict[str, str] = {
     "define-untyped": ("qvirt's domain parser reports the missing type attribute before the "
                        "missing name; libvirt reports the name first"),
 }
+
+# The commands a known difference is about, where its case runs others to set the scene
+# (by default, every command the case runs).
+ABOUT: dict[str, tuple[str, ...]] = {
+    "vol-info-physical": ("vol-info",),
+}
