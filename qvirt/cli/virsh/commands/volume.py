@@ -387,13 +387,13 @@ class _Source:
     def in_data(self, stream: Any, opaque: Any) -> list[Any]:
         """virFileInData: whether the position is in data, and how far that goes."""
         here = os.lseek(self.fd, 0, os.SEEK_CUR)
-        end = os.fstat(self.fd).st_size
         try:
             data = os.lseek(self.fd, here, os.SEEK_DATA)
         except OSError as err:
             if err.errno != errno.ENXIO:
                 raise
-            data = end
+            # In the trailing hole, or at the end.
+            return [False, os.fstat(self.fd).st_size - here]
         if data > here:
             os.lseek(self.fd, here, os.SEEK_SET)
             return [False, data - here]
