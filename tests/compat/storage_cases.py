@@ -62,6 +62,7 @@ STORAGE_CASES: list[tuple[str, list[str]]] = [
     ("pool-list-types", ["pool-list", "--type", "fs,logical"]),
     ("pool-list-type-bad", ["pool-list", "--type", "dir,bogus"]),
     ("pool-list-type-empty", ["pool-list", "--type", ""]),
+    ("pool-list-type-commas", ["pool-list", "--type", "dir,,fs"]),
     ("pool-list-all-inactive", ["pool-list", "--all", "--inactive"]),
     ("pool-list-details-uuid", ["pool-list", "--details", "--uuid"]),
     ("pool-list-details-name", ["pool-list", "--details", "--name"]),
@@ -148,6 +149,11 @@ STORAGE_CASES: list[tuple[str, list[str]]] = [
     ("pool-event-none", ["pool-event"]),
     ("pool-event-bad", ["pool-event", "--event", "bogus"]),
     ("pool-event-timeout-bad", ["pool-event", "--event", "lifecycle", "--timeout", "0"]),
+    ("pool-event-timeout-large", ["pool-event", "--event", "lifecycle", "--timeout",
+                                  "3000000"]),
+    ("pool-event-timeout-word", ["pool-event", "--event", "lifecycle", "--timeout", "abc"]),
+    ("pool-event-missing-pool", ["pool-event", "--event", "refresh", "--pool", "nosuch",
+                                 "--timeout", "1"]),
     ("pool-event-timeout", ["pool-event", "--event", "refresh", "--pool", DP, "--timeout", "1"]),
     # source discovery
     ("find-sources-logical", ["find-storage-pool-sources", "logical"]),
@@ -178,6 +184,10 @@ STORAGE_CASES: list[tuple[str, list[str]]] = [
     ("vol-create-as-huge", ["vol-create-as", DP, "big", "200G"]),
     ("vol-create-as-twice", [f"vol-create-as {DP} v1 1M; vol-create-as {DP} v1 1M"]),
     ("vol-create-as-slash", [f"vol-create-as {DP} a/b 1M; vol-list {DP}"]),
+    ("vol-create-as-odd-sizes", [f"vol-create-as {DP} a '10 M'; vol-create-as {DP} b ' 10M'; "
+                                 f"vol-create-as {DP} c -10M; vol-create-as {DP} d +10M; "
+                                 f"vol-create-as {DP} e 0x10; vol-create-as {DP} f 16EiB; "
+                                 f"vol-create-as {DP} g 1M --allocation ''"]),
     ("vol-create-as-bad-format", ["vol-create-as", DP, "v1", "1M", "--format", "bogus"]),
     ("vol-create-as-backing", [f"{VOLS}; vol-create-as {DP} snap 1G --format qcow2 "
                                f"--backing-vol v2.qcow2 --backing-vol-format qcow2 "
@@ -207,6 +217,8 @@ STORAGE_CASES: list[tuple[str, list[str]]] = [
                              f"vol-info /t1/x --pool {DP}"]),
     ("vol-dumpxml", [f"{VOLS}; vol-dumpxml v1 {DP}; vol-dumpxml --pool {DP} v2.qcow2"]),
     ("vol-dumpxml-xpath", [f"{VOLS}; vol-dumpxml v1 {DP} --xpath //capacity"]),
+    ("vol-dumpxml-xpath-empty", [f"{VOLS}; vol-dumpxml v1 {DP} --xpath ''"]),
+    ("pool-dumpxml-xpath-empty", ["pool-dumpxml", DP, "--xpath", ""]),
     ("vol-key", [f"{VOLS}; vol-key v1 {DP}; vol-key /default-pool/v1"]),
     ("vol-path", [f"{VOLS}; vol-path v1 --pool {DP}; vol-path /default-pool/v2.qcow2"]),
     ("vol-name", [f"{VOLS}; vol-name /default-pool/v1; vol-name v1"]),
@@ -228,6 +240,8 @@ STORAGE_CASES: list[tuple[str, list[str]]] = [
     ("vol-upload", [f"{VOLS}; vol-upload v1 {{pool}} {DP}"]),
     ("vol-upload-missing-file", [f"{VOLS}; vol-upload v1 /nonexistent/file {DP}"]),
     ("vol-upload-bad-offset", [f"{VOLS}; vol-upload v1 {{pool}} {DP} --offset -1"]),
+    ("vol-upload-offsets", [f"{VOLS}; vol-upload v1 {{pool}} {DP} --offset "
+                            f"18446744073709551616; vol-upload v1 {{pool}} {DP} --length -5"]),
     ("vol-download", [f"{VOLS}; vol-download v1 {{dir}}/out {DP}"]),
     ("vol-download-sparse", [f"{VOLS}; vol-download v1 {{dir}}/out {DP} --sparse"]),
     ("vol-download-bad-length", [f"{VOLS}; vol-download v1 {{dir}}/out {DP} --length x"]),

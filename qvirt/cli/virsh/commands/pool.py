@@ -16,7 +16,7 @@ from qvirt.cli.virsh import editor, table
 from qvirt.cli.virsh.capacity import pretty_text
 from qvirt.cli.virsh.control import INT_MAX, UINT_MAX, Abort, Control
 from qvirt.cli.virsh.grammar import Args, Command, CommandGroup, Opt, OptType, file_opt
-from qvirt.cli.virsh.xpath import select
+from qvirt.cli.virsh.xpath import quiet_option, select
 from qvirt.errors import ErrorNumber, QvirtError
 
 BOOL, STRING, INT = OptType.BOOL, OptType.STRING, OptType.INT
@@ -249,7 +249,7 @@ def cmd_pool_start(ctl: Control, args: Args) -> bool:
 def cmd_pool_dumpxml(ctl: Control, args: Args) -> bool:
     flags = C.VIR_STORAGE_XML_INACTIVE if args.get("inactive") else 0
     pool = lookup_pool(ctl, args)
-    xpath = ctl.opt_str(args, "xpath")
+    xpath = quiet_option(args)
     xml = pool.XMLDesc(flags)
     if xpath is None:
         ctl.print(xml)

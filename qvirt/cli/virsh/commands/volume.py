@@ -19,7 +19,7 @@ from qvirt.cli.virsh.capacity import parse_size, pretty_text
 from qvirt.cli.virsh.commands.pool import BY_NAME, BY_UUID, lookup_pool, pool_by
 from qvirt.cli.virsh.control import Control
 from qvirt.cli.virsh.grammar import Args, Command, CommandGroup, Opt, OptType, file_opt
-from qvirt.cli.virsh.xpath import select
+from qvirt.cli.virsh.xpath import quiet_option, select
 from qvirt.errors import ErrorNumber, QvirtError
 
 BOOL, STRING, INT = OptType.BOOL, OptType.STRING, OptType.INT
@@ -281,7 +281,7 @@ def cmd_vol_info(ctl: Control, args: Args) -> bool:
 
 def cmd_vol_dumpxml(ctl: Control, args: Args) -> bool:
     vol = lookup_vol(ctl, args)
-    xpath = ctl.opt_str(args, "xpath")
+    xpath = quiet_option(args)
     xml = vol.XMLDesc(0)
     if xpath is None:
         ctl.print(xml)
