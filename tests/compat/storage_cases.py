@@ -246,6 +246,10 @@ STORAGE_CASES: list[tuple[str, list[str]]] = [
     ("vol-download-sparse", [f"{VOLS}; vol-download v1 {{dir}}/out {DP} --sparse"]),
     ("vol-download-bad-length", [f"{VOLS}; vol-download v1 {{dir}}/out {DP} --length x"]),
     ("vol-download-no-dir", [f"{VOLS}; vol-download v1 /nonexistent/out {DP}"]),
+    ("storage-readonly", [f"{VOLS}; connect --readonly test:///default; pool-destroy {DP}; "
+                          f"vol-create-as {DP} v 1M; pool-define-as p2 dir --target /p2; "
+                          f"pool-autostart {DP}; find-storage-pool-sources logical; "
+                          f"pool-list --all --details; vol-list {DP}"]),
     ("vol-list-missing", ["vol-list", "nosuch"]),
     ("vol-list-inactive", [f"{DEFINE_AS}; vol-list p2"]),
     ("vol-sequence", [f"{DEFINE}; pool-start pool1; vol-create-as pool1 a 1G; "
