@@ -6,7 +6,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
@@ -15,7 +15,15 @@ from qvirt import constants as C
 from qvirt.cli.virsh import editor, table
 from qvirt.cli.virsh.capacity import pretty_text
 from qvirt.cli.virsh.control import INT_MAX, UINT_MAX, Abort, Control
-from qvirt.cli.virsh.grammar import Args, Command, CommandGroup, Opt, OptType, file_opt
+from qvirt.cli.virsh.grammar import (
+    Args,
+    Command,
+    CommandGroup,
+    Handler,
+    Opt,
+    OptType,
+    file_opt,
+)
 from qvirt.cli.virsh.xpath import quiet_option, select
 from qvirt.errors import ErrorNumber, QvirtError
 
@@ -76,7 +84,8 @@ def pool_by(ctl: Control, text: str, by: int = BY_UUID | BY_NAME) -> qvirt.virSt
     return pool
 
 
-def _quiet(ctl: Control, call: Any) -> Any:
+def _quiet(ctl: Control,
+           call: Callable[[], qvirt.virStoragePool]) -> qvirt.virStoragePool | None:
     try:
         return call()
     except QvirtError as err:
@@ -213,7 +222,8 @@ def cmd_pool_define_as(ctl: Control, args: Args) -> bool:
     return True
 
 
-def _pool_action(verb: str, done: str, act: Any) -> Any:
+def _pool_action(verb: str, done: str,
+                 act: Callable[[qvirt.virStoragePool, Args], object]) -> Handler:
     """pool-build, -destroy, -delete, -refresh, -undefine: one call on the named pool."""
     def handler(ctl: Control, args: Args) -> bool:
         pool = lookup_pool(ctl, args)
