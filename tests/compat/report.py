@@ -11,7 +11,7 @@ from pathlib import Path
 from qvirt.cli.virsh.grammar import ParseError, argv_tokens, string_tokens
 from qvirt.cli.virsh.registry import find_command
 from tests.compat.cases import CASES
-from tests.compat.known import ABOUT, KNOWN
+from tests.compat.known import KNOWN
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "compat.md"
 HEADING = "## virsh commands"
@@ -71,8 +71,7 @@ def statuses() -> dict[str, tuple[str, list[str]]]:
         if find_command(command) is None:
             result[command] = ("not implemented", [])
             continue
-        reasons = sorted({KNOWN[c] for c in covered.get(command, [])
-                          if c in KNOWN and command in ABOUT.get(c, (command,))})
+        reasons = sorted({KNOWN[c] for c in covered.get(command, []) if c in KNOWN})
         if reasons:
             result[command] = ("differs", reasons)
         elif command in covered:
