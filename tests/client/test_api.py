@@ -60,7 +60,8 @@ WRITES: dict[str, Callable[[qvirt.virConnect, qvirt.virDomain], Any]] = {
 
 
 def test_every_writing_entry_point_is_checked() -> None:
-    assert set(WRITES) == {e.api for e in entry.ENTRIES.values() if e.writes}
+    """The storage part's are checked in test_storage_api.py."""
+    assert set(WRITES) == {e.api for e in entry.ENTRIES.values() if e.writes and not e.part}
 
 
 @pytest.mark.parametrize("api", sorted(WRITES))
