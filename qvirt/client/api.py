@@ -489,6 +489,34 @@ class virDomain:
         self._call("virDomainSetAutostart", bool(autostart))
         return 0
 
+    def attachDevice(self, xml: str) -> int:
+        """virDomainAttachDevice: the running domain only (VIR_DOMAIN_AFFECT_LIVE)."""
+        self._call("virDomainAttachDevice", xml, C.VIR_DOMAIN_AFFECT_LIVE)
+        return 0
+
+    def attachDeviceFlags(self, xml: str, flags: int = 0) -> int:
+        self._call("virDomainAttachDeviceFlags", xml, flags)
+        return 0
+
+    def detachDevice(self, xml: str) -> int:
+        self._call("virDomainDetachDevice", xml, C.VIR_DOMAIN_AFFECT_LIVE)
+        return 0
+
+    def detachDeviceFlags(self, xml: str, flags: int = 0) -> int:
+        self._call("virDomainDetachDeviceFlags", xml, flags)
+        return 0
+
+    def updateDeviceFlags(self, xml: str, flags: int = 0) -> int:
+        self._call("virDomainUpdateDeviceFlags", xml, flags)
+        return 0
+
+    def interfaceStats(self, path: str) -> tuple[int, ...]:
+        """virDomainInterfaceStats: (rx_bytes, rx_packets, rx_errs, rx_drop, tx_bytes,
+        tx_packets, tx_errs, tx_drop), as libvirt-python returns them."""
+        s = self._call("virDomainInterfaceStats", path)
+        return (s.rx_bytes, s.rx_packets, s.rx_errs, s.rx_drop, s.tx_bytes, s.tx_packets,
+                s.tx_errs, s.tx_drop)
+
     def securityLabel(self) -> list[Any]:
         label, enforcing = self._call("virDomainGetSecurityLabel")
         return [label, bool(enforcing)]

@@ -14,7 +14,7 @@ import pytest
 
 import qvirt
 from qvirt.client import entry
-from qvirt.errors import ErrorNumber, QvirtError
+from qvirt.errors import ErrorDomain, ErrorNumber, QvirtError
 from tests.client.test_scripts import ROOT, SHIM, SYSTEM_PYTHON, run
 
 SCRIPTS = Path(__file__).parent / "test_storage_scripts"
@@ -75,8 +75,8 @@ def test_read_only_refuses(api: str) -> None:
         vol = pool.storageVolLookupByName("v")
         with pytest.raises(QvirtError) as caught:
             WRITES[api](ro, pool, vol)
-        assert (caught.value.code, caught.value.message) == (
-            ErrorNumber.OPERATION_DENIED,
+        assert (caught.value.code, caught.value.domain, caught.value.message) == (
+            ErrorNumber.OPERATION_DENIED, ErrorDomain.STORAGE,
             f"operation forbidden: read only access prevents {api}")
         assert pool.isActive() == 1
         assert [v.name() for v in pool.listAllVolumes()] == ["v"]
