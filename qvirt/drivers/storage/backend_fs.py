@@ -89,7 +89,7 @@ class DirBackend:
                                ErrorDomain.NONE) from err
         state = PoolState(capacity=fs.f_frsize * fs.f_blocks,
                           allocation=(fs.f_blocks - fs.f_bfree) * fs.f_frsize,
-                          available=fs.f_bavail * fs.f_frsize)
+                          available=fs.f_bfree * fs.f_frsize)
         perms = Permissions()
         perms.mode = stat.S_IMODE(st.st_mode) & 0o777
         perms.owner, perms.group = st.st_uid, st.st_gid
@@ -98,7 +98,7 @@ class DirBackend:
         for name in names:
             vol = file_volume(target, name)
             try:
-                volume_file.refresh(vol)
+                volume_file.refresh(vol, listing=True)
             except QvirtError:
                 continue     # gone meanwhile, or not something a pool lists
             state.volumes.append(vol)

@@ -66,9 +66,11 @@ def volume_type(st: os.stat_result) -> str | None:
     return None
 
 
-def refresh(vol: StorageVol) -> None:
-    """virStorageBackendRefreshVolTargetUpdate for a file: sizes from stat, format, virtual
-    size and backing file from the header."""
+def refresh(vol: StorageVol, listing: bool = False) -> None:
+    """What libvirt reads of a file volume: sizes from stat, format, virtual size and backing
+    file from the header. A pool's refresh (``listing``) reads a little more than a volume's
+    own refresh does, and libvirt keeps what the last one read: the physical size of a raw
+    file and a qcow2 image's cluster size come from the listing only."""
     assert vol.target is not None and vol.target.path is not None
     path = vol.target.path
     try:
@@ -84,10 +86,10 @@ def refresh(vol: StorageVol) -> None:
     _fill_target(target, st)
     vol.allocation = st.st_blocks * DEV_BSIZE
     vol.capacity = st.st_size
-    vol.physical = None
     vol.backing_store = None
-    if kind == "dir":
+    if kind == "dir":         # libvirt gives a directory no sizes
         target.format = "dir"
+        vol.capacity = vol.allocation = 0
         return
     if kind == "block":
         target.format = "raw"
@@ -99,12 +101,14 @@ def refresh(vol: StorageVol) -> None:
     except OSError:          # unreadable: listed as raw, as libvirt does
         found = Probed()
     target.format = found.format
-    if found.format != "raw":
+    if listing or found.format != "raw" or vol.physical is not None:
         vol.physical, vol.physical_unit = st.st_size, "bytes"
     if found.capacity is not None:
         vol.capacity = found.capacity
     target.compat = found.compat
     target.features = found.features
+    if listing and found.cluster_size is not None:
+        target.cluster_size, target.cluster_size_unit = found.cluster_size, "B"
     if found.backing is not None:
         vol.backing_store = _backing(path, found)
 

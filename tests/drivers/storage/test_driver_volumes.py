@@ -178,6 +178,12 @@ def test_wipe_keeps_sparse_files_sparse(storage: LocalStorageDriver,
     storage.storage_vol_wipe(full)
     with open(full.key, "rb") as f:
         assert f.read() == bytes(2 * MiB)
+    storage.storage_vol_wipe_pattern(full, C.VIR_STORAGE_VOL_WIPE_ALG_DOD)   # by scrub
+    with open(full.key, "rb") as f:
+        assert len(data := f.read()) == 2 * MiB and data != bytes(2 * MiB)
+    err = error(storage.storage_vol_wipe_pattern, full, C.VIR_STORAGE_VOL_WIPE_ALG_TRIM)
+    assert (err.code, err.message) == (ErrorNumber.ARGUMENT_UNSUPPORTED,
+                                       "argument unsupported: 'trim' algorithm not supported")
     err = error(storage.storage_vol_wipe_pattern, full, 42)
     assert err.message == "invalid argument: wiping algorithm 42 not supported"
 
