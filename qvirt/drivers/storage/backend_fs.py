@@ -34,6 +34,15 @@ DEFAULT_MOUNT_OPTS = "nodev,nosuid,noexec"
 _MKFS_FORCE = {"xfs": "-f", "ext2": "-F", "ext3": "-F", "ext4": "-F", "vfat": "-I"}
 
 
+def exclusive_flags(first: str, second: str) -> QvirtError:
+    """VIR_EXCLUSIVE_FLAGS_RET's error: raised with virRaiseErrorFull, so its message is the
+    text alone, without the "invalid argument: " of the code."""
+    err = InvalidArg(domain=_STORAGE)
+    err.message = f"Flags '{first}' and '{second}' are mutually exclusive"
+    err.args = (err.message,)
+    return err
+
+
 def _target(pool: StoragePool) -> str:
     assert pool.target is not None and pool.target.path is not None
     return str(pool.target.path)
@@ -51,9 +60,8 @@ class DirBackend:
         the pool's permissions."""
         if flags & C.VIR_STORAGE_POOL_BUILD_OVERWRITE and \
                 flags & C.VIR_STORAGE_POOL_BUILD_NO_OVERWRITE:
-            raise InvalidArg("Flags 'VIR_STORAGE_POOL_BUILD_OVERWRITE' and "
-                             "'VIR_STORAGE_POOL_BUILD_NO_OVERWRITE' are mutually exclusive",
-                             domain=_STORAGE)
+            raise exclusive_flags("VIR_STORAGE_POOL_BUILD_OVERWRITE",
+                                  "VIR_STORAGE_POOL_BUILD_NO_OVERWRITE")
         path = Path(_target(pool))
         perms = pool.target.permissions if pool.target is not None else None
         mode = perms.mode if perms is not None and perms.mode is not None else None
@@ -218,8 +226,8 @@ class _Mounted(DirBackend):
         target = _target(pool)
         if is_mounted(target):
             return
-        self.runner.run(["mount", "-t", self._fs_type(pool), "-o",
-                         ",".join(self._options(pool)), self._mount_source(pool), target])
+        self.runner.run(["mount", "-o", ",".join(self._options(pool)), "-t",
+                         self._fs_type(pool), self._mount_source(pool), target])
 
     def stop_pool(self, pool: StoragePool) -> None:
         target = _target(pool)
@@ -234,11 +242,7 @@ class FSBackend(_Mounted):
         return str(pool.source.devices[0].path)
 
     def _mount_source(self, pool: StoragePool) -> str:
-        device = self._device(pool)
-        if not os.path.exists(device):
-            raise OperationInvalid(f"Source device does not exist when mounting '{device}'",
-                                   domain=_STORAGE)
-        return device
+        return self._device(pool)
 
     def build_pool(self, pool: StoragePool, flags: int) -> None:
         """The directory, then mkfs when asked to overwrite, or when asked not to and the
@@ -263,9 +267,9 @@ class FSBackend(_Mounted):
         if found["TYPE"] == fmt:
             raise QvirtError(f"Device '{device}' already formatted using '{fmt}'",
                              code=ErrorNumber.STORAGE_POOL_BUILT, domain=_STORAGE)
-        raise OperationFailed(f"Format of device '{device}' does not match the expected "
-                              f"format '{fmt}', forced overwrite is necessary",
-                              domain=_STORAGE)
+        raise QvirtError(f"Format of device '{device}' does not match the expected format "
+                         f"'{fmt}', forced overwrite is necessary",
+                         code=ErrorNumber.STORAGE_POOL_BUILT, domain=_STORAGE)
 
     def _mkfs(self, device: str, fmt: str) -> None:
         argv = ["mkfs", "-t", fmt]

@@ -31,6 +31,7 @@ from qvirt.drivers.base import (
 )
 from qvirt.drivers.storage import wipe as wiping
 from qvirt.drivers.storage.backend import Backend, backend_class
+from qvirt.drivers.storage.backend_fs import exclusive_flags
 from qvirt.drivers.storage.capabilities import pool_capabilities_xml
 from qvirt.drivers.storage.events import PoolEventHub
 from qvirt.drivers.storage.paths import StoragePaths
@@ -867,9 +868,8 @@ def _build_flags(create_flags: int) -> int:
     overwrite = create_flags & C.VIR_STORAGE_POOL_CREATE_WITH_BUILD_OVERWRITE
     no_overwrite = create_flags & C.VIR_STORAGE_POOL_CREATE_WITH_BUILD_NO_OVERWRITE
     if overwrite and no_overwrite:
-        raise InvalidArg("Flags 'VIR_STORAGE_POOL_CREATE_WITH_BUILD_OVERWRITE' and "
-                         "'VIR_STORAGE_POOL_CREATE_WITH_BUILD_NO_OVERWRITE' are mutually "
-                         "exclusive")
+        raise exclusive_flags("VIR_STORAGE_POOL_CREATE_WITH_BUILD_OVERWRITE",
+                              "VIR_STORAGE_POOL_CREATE_WITH_BUILD_NO_OVERWRITE")
     return ((C.VIR_STORAGE_POOL_BUILD_OVERWRITE if overwrite else 0)
             | (C.VIR_STORAGE_POOL_BUILD_NO_OVERWRITE if no_overwrite else 0))
 
