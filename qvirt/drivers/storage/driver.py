@@ -38,6 +38,7 @@ from qvirt.drivers.storage.paths import StoragePaths
 from qvirt.drivers.storage.pool_obj import PoolObj, VolObj
 from qvirt.drivers.storage.runner import HostRunner, Runner
 from qvirt.errors import (
+    ConfigUnsupported,
     ErrorDomain,
     ErrorNumber,
     InvalidArg,
@@ -852,9 +853,9 @@ class LocalStorageDriver:
             if obj is None:
                 raise no_pool(f"no storage pool with matching name '{pool_name}'")
             if not obj.active:
-                raise _storage_error(OperationInvalid,
-                                     f"storage pool '{pool_name}' containing volume "
-                                     f"'{vol_name}' is not active")
+                raise ConfigUnsupported(f"storage pool '{pool_name}' containing volume "
+                                        f"'{vol_name}' is not active",
+                                        domain=ErrorDomain.DOMAIN)
             found = obj.volumes.get(vol_name)
             if found is None:
                 raise no_vol(f"no storage vol with matching name '{vol_name}'")
