@@ -16,7 +16,7 @@ from qvirt.conf.storage_vol import StorageVol, VolumeTarget
 from qvirt.drivers.storage import volume_file
 from qvirt.drivers.storage.backend import PoolState
 from qvirt.drivers.storage.runner import Runner
-from qvirt.drivers.storage.volume_file import system_error
+from qvirt.drivers.storage.storage_errors import exclusive_flags, system_error
 from qvirt.errors import (
     ErrorDomain,
     ErrorNumber,
@@ -32,15 +32,6 @@ DEFAULT_POOL_MODE = 0o711
 DEFAULT_MOUNT_OPTS = "nodev,nosuid,noexec"
 # mkfs' option to overwrite whatever the device holds (virStorageBackendExecuteMKFS)
 _MKFS_FORCE = {"xfs": "-f", "ext2": "-F", "ext3": "-F", "ext4": "-F", "vfat": "-I"}
-
-
-def exclusive_flags(first: str, second: str) -> QvirtError:
-    """VIR_EXCLUSIVE_FLAGS_RET's error: raised with virRaiseErrorFull, so its message is the
-    text alone, without the "invalid argument: " of the code."""
-    err = InvalidArg(domain=_STORAGE)
-    err.message = f"Flags '{first}' and '{second}' are mutually exclusive"
-    err.args = (err.message,)
-    return err
 
 
 def _target(pool: StoragePool) -> str:

@@ -16,19 +16,12 @@ from qvirt.conf.storage_common import Permissions
 from qvirt.conf.storage_vol import BackingStore, StorageVol, Timestamps, VolumeTarget
 from qvirt.drivers.storage.probe import HEADER_BYTES, Probed, probe
 from qvirt.drivers.storage.runner import Runner
+from qvirt.drivers.storage.storage_errors import system_error
 from qvirt.errors import ErrorDomain, ErrorNumber, OperationFailed, QvirtError
 
 DEV_BSIZE = 512
 DEFAULT_VOL_MODE = 0o600
 COPY_CHUNK = 1 << 20
-
-
-def system_error(message: str, err: OSError,
-                 domain: int = ErrorDomain.STORAGE) -> QvirtError:
-    """virReportSystemError: the message, a colon and strerror; reported from the storage
-    code (or, ``domain`` NONE, from libvirt's file utilities, as its virfile.c errors are)."""
-    return QvirtError(f"{message}: {os.strerror(err.errno or 0)}",
-                      code=ErrorNumber.SYSTEM_ERROR, domain=domain)
 
 
 def _timestamp(ns: int) -> str:

@@ -9,7 +9,8 @@ import stat
 
 from qvirt import constants as C
 from qvirt.drivers.storage.runner import Runner
-from qvirt.drivers.storage.volume_file import DEV_BSIZE, system_error
+from qvirt.drivers.storage.storage_errors import system_error
+from qvirt.drivers.storage.volume_file import DEV_BSIZE
 from qvirt.errors import ErrorDomain, ErrorNumber, InvalidArg, QvirtError
 
 # algorithm -> scrub's pattern name (scrub -p NAME)

@@ -229,3 +229,20 @@ def test_volume_in_use_by_a_stream(storage: LocalStorageDriver, pool: StoragePoo
     storage.storage_vol_delete(vol)
     assert not os.path.exists(vol.key)
     assert error(storage.storage_vol_get_path, vol).code == ErrorNumber.NO_STORAGE_VOL
+
+
+def test_upload_writes_the_volume_and_releases_it(storage: LocalStorageDriver,
+                                                   pool: StoragePoolRef) -> None:
+    vol = storage.storage_vol_create_xml(pool, vol_xml("up.img", MiB, 0))
+    stream = storage.storage_vol_upload(vol, 4096, 0)
+    in_use = "Requested operation is not valid: volume 'up.img' is still in use."
+    assert error(storage.storage_vol_upload, vol, 0, 0).message == in_use
+    assert error(storage.storage_vol_resize, vol, 2 * MiB).message == in_use
+    assert stream.write(b"uploaded") == 8
+    stream.close()
+    with open(vol.key, "rb") as f:
+        f.seek(4096)
+        assert f.read(8) == b"uploaded"
+    storage.storage_vol_wipe(vol)        # free again
+    with open(vol.key, "rb") as f:
+        assert f.read() == bytes(MiB)
