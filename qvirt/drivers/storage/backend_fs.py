@@ -153,8 +153,7 @@ class DirBackend:
             volume_file.create_raw(vol, source)
             return
         if fmt == "raw" and vol.backing_store is not None:
-            raise QvirtError("backing storage not supported for raw volumes",
-                             code=ErrorNumber.CONFIG_UNSUPPORTED, domain=_STORAGE)
+            raise NoSupport("backing storage not supported for raw volumes", domain=_STORAGE)
         volume_file.create_qemu_img(self.runner, vol, source, flags)
 
     def delete_vol(self, pool: StoragePool, vol: StorageVol, flags: int) -> None:

@@ -127,13 +127,13 @@ class LocalStorageDriver:
     def _check_active(obj: PoolObj) -> None:
         if not obj.active:
             raise storage_error(OperationInvalid,
-                                 f"storage pool '{obj.name}' is not active")
+                                f"storage pool '{obj.name}' is not active")
 
     @staticmethod
     def _check_no_jobs(obj: PoolObj) -> None:
         if obj.async_jobs:
             raise storage_error(OperationInvalid,
-                                 f"pool '{obj.name}' has asynchronous jobs running.")
+                                f"pool '{obj.name}' has asynchronous jobs running.")
 
     def _vol(self, ref: StorageVolRef) -> tuple[PoolObj, VolObj]:
         """virStorageVolDefFromVol: the pool by name, running, and the volume in it."""
@@ -152,7 +152,7 @@ class LocalStorageDriver:
             raise storage_error(OperationInvalid, f"volume '{vol.name}' is still in use.")
         if vol.building:
             raise storage_error(OperationInvalid,
-                                 f"volume '{vol.name}' is still being allocated.")
+                                f"volume '{vol.name}' is still being allocated.")
 
     @contextlib.contextmanager
     def _unlocked(self, *pools: PoolObj) -> Iterator[None]:
@@ -259,7 +259,7 @@ class LocalStorageDriver:
         for obj in self._pools.values():
             if obj.name != config.name and same_source(obj.config, config):
                 raise storage_error(OperationFailed,
-                                     f"Storage source conflict with pool: '{obj.name}'")
+                                    f"Storage source conflict with pool: '{obj.name}'")
 
     def _check_duplicate(self, config: StoragePool, check_active: bool) -> PoolObj | None:
         """virStoragePoolObjIsDuplicate: the pool with this uuid and name, if defined."""
@@ -267,15 +267,15 @@ class LocalStorageDriver:
         if obj is not None:
             if obj.name != config.name:
                 raise storage_error(OperationFailed, f"pool '{obj.name}' is already defined "
-                                     f"with uuid {obj.uuid}")
+                                    f"with uuid {obj.uuid}")
             if check_active and obj.active:
                 raise storage_error(OperationInvalid,
-                                     f"pool is already active as '{obj.name}'")
+                                    f"pool is already active as '{obj.name}'")
             return obj
         obj = self._by_name(str(config.name))
         if obj is not None:
             raise storage_error(OperationFailed, f"pool '{config.name}' already exists with "
-                                 f"uuid {obj.uuid}")
+                                f"uuid {obj.uuid}")
         return None
 
     def storage_pool_define_xml(self, xml: str, flags: int = 0) -> StoragePoolRef:
@@ -309,12 +309,9 @@ class LocalStorageDriver:
     def storage_pool_undefine(self, pool: StoragePoolRef) -> None:
         with self._lock:
             obj = self._pool(pool)
-            if not obj.persistent:
-                raise storage_error(OperationInvalid,
-                                     f"storage pool '{obj.name}' is not persistent")
             if obj.active:
                 raise storage_error(OperationInvalid,
-                                     f"storage pool '{obj.name}' is still active")
+                                    f"storage pool '{obj.name}' is still active")
             self._check_no_jobs(obj)
             remove(self.paths.autostart_link(obj.name))
             remove(self.paths.config(obj.name))
@@ -389,7 +386,7 @@ class LocalStorageDriver:
             obj = self._pool(pool)
             if obj.active:
                 raise storage_error(OperationInvalid,
-                                     f"storage pool '{obj.name}' is already active")
+                                    f"storage pool '{obj.name}' is already active")
             self._start(obj, build_flags, build=bool(flags))
 
     def storage_pool_build(self, pool: StoragePoolRef, flags: int = 0) -> None:
@@ -397,7 +394,7 @@ class LocalStorageDriver:
             obj = self._pool(pool)
             if obj.active:
                 raise storage_error(OperationInvalid,
-                                     f"storage pool '{obj.name}' is already active")
+                                    f"storage pool '{obj.name}' is already active")
             self._backend(obj.type).build_pool(obj.config, flags)
             self._emit(obj, LIFECYCLE, C.VIR_STORAGE_POOL_EVENT_CREATED)
 
@@ -418,7 +415,7 @@ class LocalStorageDriver:
             obj = self._pool(pool)
             if obj.active:
                 raise storage_error(OperationInvalid,
-                                     f"storage pool '{obj.name}' is still active")
+                                    f"storage pool '{obj.name}' is still active")
             self._check_no_jobs(obj)
             backend = self._backend(obj.type)
             if not hasattr(backend, "delete_pool"):
@@ -468,7 +465,7 @@ class LocalStorageDriver:
         with self._lock:
             obj = self._pool(pool)
             if not obj.persistent:
-                raise storage_error(InvalidArg, "pool has no config file")
+                raise storage_error(QvirtError, "pool has no config file")
             self._set_autostart(obj, autostart)
 
     def _set_autostart(self, obj: PoolObj, autostart: bool) -> None:
@@ -512,7 +509,7 @@ class LocalStorageDriver:
         backend = self._backend(type)
         if not hasattr(backend, "find_pool_sources"):
             raise storage_error(NoSupport,
-                                 f"pool type '{type}' does not support source discovery")
+                                f"pool type '{type}' does not support source discovery")
         return backend.find_pool_sources(src_spec, flags)
 
     # Pools: look-ups ---------------------------------------------------------------------------
@@ -623,7 +620,7 @@ class LocalStorageDriver:
             backend = self._backend(obj.type)
             if not hasattr(backend, "create_vol"):
                 raise storage_error(NoSupport,
-                                     "storage pool does not support volume creation")
+                                    "storage pool does not support volume creation")
             backend.create_vol(obj.config, vol)
             return self._build_vol(obj, VolObj(vol), None, flags)
 
@@ -634,7 +631,7 @@ class LocalStorageDriver:
             source_pool, source = self._vol(clone)
             if source.building:
                 raise storage_error(OperationInvalid,
-                                     f"volume '{source.name}' is still being allocated.")
+                                    f"volume '{source.name}' is still being allocated.")
             vol = StorageVol.from_xml(xml)
             storage_vol.apply_defaults(vol, obj.type)
             if vol.name in obj.volumes:
@@ -648,7 +645,7 @@ class LocalStorageDriver:
             backend = self._backend(obj.type)
             if not hasattr(backend, "build_vol_from"):
                 raise storage_error(NoSupport, "storage pool does not support volume creation "
-                                     "from an existing volume")
+                                    "from an existing volume")
             backend.create_vol(obj.config, vol)
             return self._build_vol(obj, VolObj(vol), (source_pool, source), flags)
 
@@ -738,17 +735,17 @@ class LocalStorageDriver:
                 wanted = capacity
             if wanted < allocation and not flags & C.VIR_STORAGE_VOL_RESIZE_SHRINK:
                 raise storage_error(InvalidArg,
-                                     "can't shrink capacity below existing allocation")
+                                    "can't shrink capacity below existing allocation")
             if wanted < current and not flags & C.VIR_STORAGE_VOL_RESIZE_SHRINK:
                 raise storage_error(InvalidArg, "Can't shrink capacity below current "
-                                     "capacity unless shrink flag explicitly specified")
+                                    "capacity unless shrink flag explicitly specified")
             delta = wanted - allocation if flags & C.VIR_STORAGE_VOL_RESIZE_ALLOCATE else 0
             if delta > int(obj.config.available or 0):
                 raise storage_error(OperationFailed, "Not enough space left in storage pool")
             backend = self._backend(obj.type)
             if not hasattr(backend, "resize_vol"):
                 raise storage_error(NoSupport, "storage pool does not support changing of "
-                                     "volume capacity")
+                                    "volume capacity")
             backend.resize_vol(obj.config, v, wanted,
                                flags & ~C.VIR_STORAGE_VOL_RESIZE_DELTA)
             self._refresh_vol(obj, found)
@@ -762,7 +759,7 @@ class LocalStorageDriver:
             self._check_idle(found)
         elif found.building:
             raise storage_error(OperationInvalid,
-                                 f"volume '{found.name}' is still being allocated.")
+                                f"volume '{found.name}' is still being allocated.")
         found.in_use += 1
         return obj, found
 

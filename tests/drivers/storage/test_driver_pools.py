@@ -145,7 +145,8 @@ def test_transient_pool_goes_with_destroy(storage: LocalStorageDriver, tmp_path:
                                           C.VIR_STORAGE_POOL_CREATE_WITH_BUILD)
     assert storage.storage_pool_is_active(ref) and not storage.storage_pool_is_persistent(ref)
     err = error(storage.storage_pool_set_autostart, ref, True)
-    assert err.message == "invalid argument: pool has no config file"
+    assert (err.code, err.message) == (ErrorNumber.INTERNAL_ERROR,
+                                       "internal error: pool has no config file")
     storage.storage_pool_destroy(ref)
     assert error(storage.storage_pool_lookup_by_name, "t").code == ErrorNumber.NO_STORAGE_POOL
 

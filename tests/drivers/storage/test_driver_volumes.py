@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from qvirt import constants as C
 from qvirt.drivers.base import StoragePoolRef
 from qvirt.drivers.storage.driver import LocalStorageDriver
 from qvirt.drivers.storage.paths import StoragePaths
+from qvirt.drivers.storage.runner import HostRunner, Result
 from qvirt.drivers.storage.volume_file import data_extents
 from qvirt.errors import ErrorDomain, ErrorNumber, QvirtError
 
@@ -246,3 +248,48 @@ def test_upload_writes_the_volume_and_releases_it(storage: LocalStorageDriver,
     storage.storage_vol_wipe(vol)        # free again
     with open(vol.key, "rb") as f:
         assert f.read() == bytes(MiB)
+
+
+class HeldRunner(HostRunner):
+    """The host's tools, except that ``qemu-img convert`` waits until released."""
+
+    def __init__(self) -> None:
+        self.started, self.release = threading.Event(), threading.Event()
+
+    def run(self, argv: list[str], *, input: str | None = None,
+            check: bool = True) -> Result:
+        if argv[:2] == ["qemu-img", "convert"]:
+            self.started.set()
+            assert self.release.wait(60)
+        return super().run(argv, input=input, check=check)
+
+
+def test_volume_being_built_and_its_source_are_kept(tmp_path: Path) -> None:
+    runner = HeldRunner()
+    storage = LocalStorageDriver(StoragePaths.under(tmp_path / "root"), runner)
+    try:
+        pool = storage.storage_pool_lookup_by_name("default")
+        source = storage.storage_vol_create_xml(pool, vol_xml("src.img", MiB))
+        made: list[object] = []
+        clone = threading.Thread(target=lambda: made.append(storage.storage_vol_create_xml_from(
+            pool, vol_xml("c.qcow2", 0, fmt="qcow2"), source)))
+        clone.start()
+        assert runner.started.wait(30)
+        new = storage.storage_vol_lookup_by_name(pool, "c.qcow2")
+        invalid = "Requested operation is not valid: "
+        assert error(storage.storage_vol_delete, new).message == (
+            invalid + "volume 'c.qcow2' is still being allocated.")
+        assert error(storage.storage_vol_wipe, source).message == (
+            invalid + "volume 'src.img' is still in use.")
+        for call in (storage.storage_pool_destroy, storage.storage_pool_refresh):
+            assert error(call, pool).message == (
+                invalid + "pool 'default' has asynchronous jobs running.")
+        runner.release.set()
+        clone.join(60)
+        assert made == [new]
+        assert qemu_img_info(new.key)["format"] == "qcow2"
+        storage.storage_vol_delete(source)
+        storage.storage_pool_destroy(pool)
+    finally:
+        runner.release.set()
+        storage.close()
