@@ -216,8 +216,11 @@ class _Mounted(DirBackend):
         target = _target(pool)
         if is_mounted(target):
             return
-        self.runner.run(["mount", "-o", ",".join(self._options(pool)), "-t",
-                         self._fs_type(pool), self._mount_source(pool), target])
+        self.runner.run(["mount", "-o", ",".join(self._options(pool)),
+                         *self._type_args(pool), self._mount_source(pool), target])
+
+    def _type_args(self, pool: StoragePool) -> list[str]:
+        return ["-t", self._fs_type(pool)]
 
     def stop_pool(self, pool: StoragePool) -> None:
         target = _target(pool)
@@ -287,8 +290,12 @@ class NetFSBackend(_Mounted):
         assert source is not None and source.hosts and source.dir is not None
         host = source.hosts[0].name
         if source.format == "cifs":
-            return f"//{host}/{source.dir.lstrip('/')}"
+            return f"//{host}/{source.dir}"      # libvirt keeps the dir's own slash
         return f"{host}:{source.dir}"
+
+    def _type_args(self, pool: StoragePool) -> list[str]:
+        """'mount -t auto' cannot tell NFS, plain 'mount' can: auto gives no type."""
+        return [] if self._fs_type(pool) == "auto" else super()._type_args(pool)
 
     def _options(self, pool: StoragePool) -> list[str]:
         assert pool.source is not None
