@@ -246,6 +246,10 @@ def _copy_range(src: int, dst: int, pos: int, count: int) -> int:
     return os.pwrite(dst, data, pos)
 
 
+def _kib(size: int) -> int:
+    return (size + 1023) // 1024
+
+
 def _qemu_img_options(vol: StorageVol, backing_format: str | None, flags: int) -> list[str]:
     """storageBackendCreateQemuImgOpts, in libvirt's order."""
     target = vol.target
@@ -254,7 +258,9 @@ def _qemu_img_options(vol: StorageVol, backing_format: str | None, flags: int) -
     if backing_format:
         options.append(f"backing_fmt={backing_format}")
     if flags & C.VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA:
-        options.append("preallocation=metadata")
+        # libvirt: metadata only while the allocation asked for is below the capacity
+        sparse = _kib(int(vol.capacity)) > _kib(int(vol.allocation))
+        options.append("preallocation=metadata" if sparse else "preallocation=falloc")
     if target.format == "qcow2":
         if target.compat:
             options.append(f"compat={target.compat}")
@@ -287,7 +293,7 @@ def create_qemu_img(runner: Runner, vol: StorageVol, source: StorageVol | None,
             assert backing.path is not None
             argv += ["-b", backing.path]
         argv += _qemu_img_options(vol, backing.format if backing else None, flags)
-        argv += [target.path, f"{(int(vol.capacity) + 1023) // 1024}K"]
+        argv += [target.path, f"{_kib(int(vol.capacity))}K"]
         runner.run(argv)
     os.chmod(target.path, _mode(vol))
     _chown(target.path, vol)

@@ -74,6 +74,16 @@ def same_bytes(a: str, b: str) -> bool:
     return True
 
 
+def test_permissions_of_a_new_volume(storage: LocalStorageDriver,
+                                     pool: StoragePoolRef) -> None:
+    vol = storage.storage_vol_create_xml(pool, vol_xml(
+        "m.img", 1000, extra="<permissions><mode>0640</mode><owner>1000</owner>"
+                             "<group>1001</group></permissions>"))
+    st = os.stat(vol.key)
+    assert (oct(st.st_mode), st.st_uid, st.st_gid, st.st_size) == ("0o100640", 1000, 1001,
+                                                                    1000)
+
+
 def test_raw_sparse_and_allocated(storage: LocalStorageDriver, pool: StoragePoolRef) -> None:
     before = storage.storage_pool_get_info(pool).allocation
     sparse = storage.storage_vol_create_xml(pool, vol_xml("sparse.img", 64 * MiB, 0))
@@ -115,11 +125,15 @@ def test_qcow2_with_backing_store_and_options(storage: LocalStorageDriver,
     assert "<lazy_refcounts/>" in xml and f"<path>{base.key}</path>" in xml
     assert "<physical unit='bytes'>" in xml
     assert storage.storage_vol_get_info_flags(top).capacity == 32 * MiB
-    meta = storage.storage_vol_create_xml(pool, vol_xml("meta.qcow2", 64 * MiB, fmt="qcow2"),
-                                          C.VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA)
+    # libvirt's PREALLOC_METADATA: metadata below the capacity, the whole image at it
+    prealloc = C.VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA
+    meta = storage.storage_vol_create_xml(
+        pool, vol_xml("meta.qcow2", 64 * MiB, 0, fmt="qcow2"), prealloc)
+    full = storage.storage_vol_create_xml(pool, vol_xml("full.qcow2", 64 * MiB, fmt="qcow2"),
+                                          prealloc)
     plain = storage.storage_vol_create_xml(pool, vol_xml("plain.qcow2", 64 * MiB, fmt="qcow2"))
-    assert (storage.storage_vol_get_info_flags(meta).allocation
-            > storage.storage_vol_get_info_flags(plain).allocation)
+    sizes = [storage.storage_vol_get_info_flags(v).allocation for v in (plain, meta, full)]
+    assert sizes[0] < sizes[1] < MiB < 64 * MiB < sizes[2]
 
 
 def test_sparse_clone_copies_only_data(storage: LocalStorageDriver,
