@@ -710,10 +710,12 @@ class LocalStorageDriver:
         with self._lock:
             obj, found = self._vol(vol)
             self._check_idle(found)
+            self._refresh_vol(obj, found)
+            length = int(found.vol.allocation)
             found.in_use += 1
             try:
                 with self._unlocked(obj):
-                    wiping.wipe(self.runner, found.path, algorithm)
+                    wiping.wipe(self.runner, found.path, length, algorithm)
             finally:
                 found.in_use -= 1
             self._refresh_vol(obj, found)

@@ -202,6 +202,12 @@ def test_wipe_keeps_sparse_files_sparse(storage: LocalStorageDriver,
                                        "argument unsupported: 'trim' algorithm not supported")
     err = error(storage.storage_vol_wipe_pattern, full, 42)
     assert err.message == "invalid argument: wiping algorithm 42 not supported"
+    # as libvirtd 9.0: an image's allocated bytes become zeros, and the volume raw
+    image = storage.storage_vol_create_xml(pool, vol_xml("w.qcow2", 64 * MiB, fmt="qcow2"))
+    allocated = storage.storage_vol_get_info_flags(image).allocation
+    storage.storage_vol_wipe(image)
+    assert storage.storage_vol_get_info_flags(image).capacity == allocated
+    assert "<format type='raw'/>" in storage.storage_vol_get_xml_desc(image)
 
 
 def test_volume_errors(storage: LocalStorageDriver, pool: StoragePoolRef) -> None:
