@@ -79,7 +79,6 @@ def refresh(vol: StorageVol, listing: bool = False) -> None:
     _fill_target(target, st)
     vol.allocation = st.st_blocks * DEV_BSIZE
     vol.capacity = st.st_size
-    vol.backing_store = None
     if kind == "dir":         # libvirt gives a directory no sizes
         target.format = "dir"
         vol.capacity = vol.allocation = 0
@@ -104,6 +103,10 @@ def refresh(vol: StorageVol, listing: bool = False) -> None:
         target.cluster_size, target.cluster_size_unit = found.cluster_size, "B"
     if found.backing is not None:
         vol.backing_store = _backing(path, found)
+    elif vol.backing_store is not None:
+        # libvirt keeps the backing store a definition named (a clone flattened from an
+        # image with one still shows it), as it was parsed: path, format and permissions
+        vol.backing_store.timestamps = None
 
 
 def _backing(path: str, found: Probed) -> BackingStore:
