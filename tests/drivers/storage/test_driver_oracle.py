@@ -33,10 +33,27 @@ try:
         clone = pool.createXMLFrom(xml, source, 0)
         out["clones"][name] = clone.XMLDesc(0)
         clone.delete(0)
+    out["created"] = {}
+    for xml in json.loads(sys.stdin.read()):
+        vol = pool.createXML(xml, 0)
+        out["created"][vol.name()] = vol.XMLDesc(0)
+        vol.delete(0)
 finally:
     pool.destroy()
 print(json.dumps(out))
 """
+
+
+# Volumes made on each side, read back at once (no pool refresh in between).
+NEW_VOLUMES = [
+    "<volume><name>new.img</name><capacity unit='MiB'>8</capacity>"
+    "<allocation>0</allocation></volume>",
+    "<volume><name>new-full.img</name><capacity unit='MiB'>2</capacity></volume>",
+    "<volume><name>new.qcow2</name><capacity unit='MiB'>8</capacity><target>"
+    "<format type='qcow2'/><features><lazy_refcounts/></features></target></volume>",
+    "<volume><name>new-dir</name><capacity>0</capacity><target><format type='dir'/>"
+    "</target></volume>",
+]
 
 
 def libvirt_view(directory: Path, *clones: str) -> dict[str, object]:
@@ -44,7 +61,8 @@ def libvirt_view(directory: Path, *clones: str) -> dict[str, object]:
     name = f"qvirt-test-{uuidlib.uuid4().hex[:8]}"
     xml = f"<pool type='dir'><name>{name}</name><target><path>{directory}</path></target></pool>"
     done = subprocess.run([SYSTEM_PYTHON, "-c", _DUMP, URI, xml, *clones],
-                          capture_output=True, text=True, check=True)
+                          input=json.dumps(NEW_VOLUMES), capture_output=True, text=True,
+                          check=True)
     view: dict[str, object] = json.loads(done.stdout)
     return view
 
@@ -104,6 +122,13 @@ def test_volume_and_pool_xml_match_libvirt(storage: LocalStorageDriver,
         ours_clone = storage.storage_vol_get_xml_desc(clone)
         storage.storage_vol_delete(clone)
         assert without_times(ours_clone) == without_times(their_clones[name]), name
+    their_created = theirs["created"]
+    assert isinstance(their_created, dict)
+    for xml in NEW_VOLUMES:
+        vol = storage.storage_vol_create_xml(pool, xml)
+        assert without_times(storage.storage_vol_get_xml_desc(vol)) == \
+            without_times(their_created[vol.name]), vol.name
+        storage.storage_vol_delete(vol)
     mask = r"<(allocation|available) unit='bytes'>\d+<"
     their_pool = str(theirs["pool"])
     our_pool = storage.storage_pool_get_xml_desc(pool)

@@ -97,7 +97,7 @@ def test_raw_sparse_and_allocated(storage: LocalStorageDriver, pool: StoragePool
     assert storage.storage_pool_get_info(pool).allocation >= before + 8 * MiB
     xml = storage.storage_vol_get_xml_desc(full)
     assert "<format type='raw'/>" in xml and "<mode>0600</mode>" in xml
-    assert "<btime>0</btime>" in xml and "<physical" not in xml
+    assert "<btime>0</btime>" in xml and f"<physical unit='bytes'>{8 * MiB}</physical>" in xml
     assert storage.storage_vol_lookup_by_key(path) == sparse
     assert storage.storage_vol_lookup_by_path(path) == sparse
     assert storage.storage_vol_lookup_by_name(pool, "full.img") == full
