@@ -364,11 +364,18 @@ class LocalStorageDriver:
         self._emit(obj, LIFECYCLE, C.VIR_STORAGE_POOL_EVENT_STARTED)
 
     def _refresh(self, obj: PoolObj, backend: Backend) -> None:
+        """The pool's sizes and volumes anew; a volume a stream holds stays held (the
+        stream's end releases the object the refresh made)."""
         found = backend.refresh_pool(obj.config)
         config = obj.config
         config.capacity, config.allocation, config.available = (
             found.capacity, found.allocation, found.available)
-        obj.volumes = {str(v.name): VolObj(v) for v in found.volumes}
+        old = obj.volumes
+        obj.volumes = {}
+        for vol in found.volumes:
+            name = str(vol.name)
+            previous = old.get(name)
+            obj.volumes[name] = VolObj(vol, previous.in_use if previous else 0)
 
     def _became_inactive(self, obj: PoolObj) -> None:
         """virStoragePoolUpdateInactive: a waiting redefinition takes over; a transient pool
@@ -766,11 +773,22 @@ class LocalStorageDriver:
         return obj, found
 
     def _stream_done(self, obj: PoolObj, found: VolObj, upload: bool) -> None:
+        """The stream's end releases the volume; an upload's end refreshes the pool and
+        says so, unless a volume is being built in it (virStorageVolPoolRefreshThread)."""
         with self._lock:
-            found.in_use -= 1
-            if upload and obj.active and obj.volumes.get(found.name) is found:
-                with contextlib.suppress(QvirtError):
-                    self._refresh_vol(obj, found)
+            current = obj.volumes.get(found.name, found)
+            current.in_use = max(current.in_use - 1, 0)
+            if current is not found:
+                found.in_use -= 1
+            if not upload or not obj.active or obj.async_jobs:
+                return
+            try:
+                self._refresh(obj, self._backend(obj.type))
+            except QvirtError as err:
+                log.error("refresh of pool '%s' after an upload failed: %s", obj.name, err)
+                return
+            self._save_state(obj)
+            self._emit(obj, REFRESH)
 
     def storage_vol_upload(self, vol: StorageVolRef, offset: int, length: int,
                            flags: int = 0) -> DeviceStream:

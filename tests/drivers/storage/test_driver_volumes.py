@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -256,12 +257,18 @@ def test_volume_in_use_by_a_stream(storage: LocalStorageDriver, pool: StoragePoo
 def test_upload_writes_the_volume_and_releases_it(storage: LocalStorageDriver,
                                                    pool: StoragePoolRef) -> None:
     vol = storage.storage_vol_create_xml(pool, vol_xml("up.img", MiB, 0))
+    refreshes: queue.Queue[str] = queue.Queue()
+    storage.connect_storage_pool_event_register_any(
+        pool, C.VIR_STORAGE_POOL_EVENT_ID_REFRESH, lambda p, *_: refreshes.put(p.name))
     stream = storage.storage_vol_upload(vol, 4096, 0)
     in_use = "Requested operation is not valid: volume 'up.img' is still in use."
     assert error(storage.storage_vol_upload, vol, 0, 0).message == in_use
+    storage.storage_pool_refresh(pool)          # the volume stays held through a refresh
+    assert refreshes.get(timeout=10) == "default"
     assert error(storage.storage_vol_resize, vol, 2 * MiB).message == in_use
     assert stream.write(b"uploaded") == 8
     stream.close()
+    assert refreshes.get(timeout=10) == "default"     # libvirt refreshes after an upload
     with open(vol.key, "rb") as f:
         f.seek(4096)
         assert f.read(8) == b"uploaded"
