@@ -16,8 +16,10 @@ import os
 import threading
 from collections.abc import Iterator
 
+from lxml import etree
+
 from qvirt import constants as C
-from qvirt.conf import storage_pool, storage_vol
+from qvirt.conf import storage_pool, storage_vol, xmltree
 from qvirt.conf.storage_common import sanitize_path
 from qvirt.conf.storage_pool import StoragePool
 from qvirt.conf.storage_vol import StorageVol
@@ -594,7 +596,7 @@ class LocalStorageDriver:
             v = found.vol
             allocation = int(v.allocation)
             if flags & C.VIR_STORAGE_VOL_GET_PHYSICAL:
-                allocation = int(v.physical or v.capacity)
+                allocation = int(v.physical or 0)
             return StorageVolInfo(_VOL_TYPES.get(str(v.type), 0), int(v.capacity), allocation)
 
     def storage_vol_get_xml_desc(self, vol: StorageVolRef, flags: int = 0) -> str:
@@ -639,16 +641,18 @@ class LocalStorageDriver:
             if source.building:
                 raise storage_error(OperationInvalid,
                                     f"volume '{source.name}' is still being allocated.")
-            vol = StorageVol.from_xml(xml)
+            vol, has_allocation = _parse_clone(xml, flags)
             storage_vol.apply_defaults(vol, obj.type)
             if vol.name in obj.volumes:
                 raise QvirtError(f"storage volume name '{vol.name}' already in use.",
                                  code=ErrorNumber.INTERNAL_ERROR, domain=ErrorDomain.STORAGE)
             vol.key = None
-            self._refresh_vol(source_pool, source)
-            # libvirt: the clone is at least as large as its source, allocated at most fully.
+            # libvirt: the clone is at least as large as its source, and fully allocated
+            # unless the document says otherwise
             vol.capacity = max(int(vol.capacity), int(source.vol.capacity))
-            vol.allocation = min(int(vol.allocation), int(vol.capacity))
+            if not has_allocation:
+                vol.allocation = vol.capacity
+            self._refresh_vol(source_pool, source)
             backend = self._backend(obj.type)
             if not hasattr(backend, "build_vol_from"):
                 raise storage_error(NoSupport, "storage pool does not support volume creation "
@@ -847,6 +851,17 @@ class LocalStorageDriver:
             self._refresh_vol(obj, found)
             target = found.vol.target
             return str(found.vol.type), found.path, target.format if target else None
+
+
+def _parse_clone(xml: str, flags: int) -> tuple[StorageVol, bool]:
+    """A clone's document (VIR_VOL_XML_PARSE_NO_CAPACITY: its capacity may be left out, the
+    source's then applies) and whether it names an allocation."""
+    root = xmltree.parse(xml, "(storage_volume_definition)")
+    if root.tag == "volume" and root.find("capacity") is None:
+        etree.SubElement(root, "capacity").text = "0"
+        xml = etree.tostring(root, encoding="unicode")
+    validate = bool(flags & C.VIR_STORAGE_VOL_CREATE_VALIDATE)
+    return StorageVol.from_xml(xml, validate=validate), root.find("allocation") is not None
 
 
 def _build_flags(create_flags: int) -> int:

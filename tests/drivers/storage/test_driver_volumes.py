@@ -94,6 +94,8 @@ def test_raw_sparse_and_allocated(storage: LocalStorageDriver, pool: StoragePool
     assert os.stat(path).st_mode & 0o777 == 0o600
     info = storage.storage_vol_get_info_flags(sparse)
     assert (info.type, info.capacity, info.allocation) == (C.VIR_STORAGE_VOL_FILE, 64 * MiB, 0)
+    physical = storage.storage_vol_get_info_flags(sparse, C.VIR_STORAGE_VOL_GET_PHYSICAL)
+    assert physical.allocation == 64 * MiB
     assert storage.storage_vol_get_info_flags(full).allocation >= 8 * MiB
     assert storage.storage_pool_get_info(pool).allocation >= before + 8 * MiB
     xml = storage.storage_vol_get_xml_desc(full)
@@ -155,6 +157,11 @@ def test_sparse_clone_copies_only_data(storage: LocalStorageDriver,
     assert qemu_img_info(converted.key)["format"] == "qcow2"
     assert subprocess.run(["qemu-img", "compare", "-q", source.key, converted.key]
                           ).returncode == 0
+    small = storage.storage_vol_create_xml(pool, vol_xml("small.img", MiB, 0))
+    full = storage.storage_vol_create_xml_from(pool, "<volume><name>full.img</name></volume>",
+                                               small)       # no capacity: the source's
+    assert storage.storage_vol_get_info_flags(full).capacity == MiB
+    assert storage.storage_vol_get_info_flags(full).allocation >= MiB    # fully allocated
     err = error(storage.storage_vol_create_xml_from, pool, vol_xml("clone.img", 0), source)
     assert (err.code, err.message) == (ErrorNumber.INTERNAL_ERROR, "internal error: storage "
                                        "volume name 'clone.img' already in use.")
