@@ -134,7 +134,7 @@ class LocalStorageDriver:
     @staticmethod
     def _check_no_jobs(obj: PoolObj) -> None:
         if obj.async_jobs:
-            raise storage_error(OperationInvalid,
+            raise storage_error(QvirtError,
                                 f"pool '{obj.name}' has asynchronous jobs running.")
 
     def _vol(self, ref: StorageVolRef) -> tuple[PoolObj, VolObj]:
@@ -550,7 +550,8 @@ class LocalStorageDriver:
             for obj in self._pools.values():
                 if obj.active and obj.target_path == clean:
                     return obj.ref()
-            raise no_pool(f"no storage pool with matching target path '{path}'")
+            shown = f"'{path}'" if path == clean else f"'{path}' ({clean})"
+            raise no_pool(f"no storage pool with matching target path {shown}")
 
     # Volumes: queries and look-ups -------------------------------------------------------------
 
@@ -583,7 +584,8 @@ class LocalStorageDriver:
                 for vol in obj.volumes.values() if obj.active else ():
                     if vol.path == clean:
                         return obj.vol_ref(vol)
-            raise no_vol(f"no storage vol with matching path '{path}'")
+            shown = f"'{path}'" if path == clean else f"'{path}' ({clean})"
+            raise no_vol(f"no storage vol with matching path {shown}")
 
     def _refresh_vol(self, obj: PoolObj, vol: VolObj) -> None:
         self._backend(obj.type).refresh_vol(obj.config, vol.vol)

@@ -237,6 +237,8 @@ def test_volume_errors(storage: LocalStorageDriver, pool: StoragePoolRef) -> Non
         "Storage volume not found: no storage vol with matching key /zz")
     assert error(storage.storage_vol_lookup_by_path, "/zz").message == (
         "Storage volume not found: no storage vol with matching path '/zz'")
+    assert error(storage.storage_vol_lookup_by_path, "//x//zz/").message == (
+        "Storage volume not found: no storage vol with matching path '//x//zz/' (//x/zz)")
     vol = storage.storage_vol_lookup_by_name(pool, "a.img")
     storage.storage_pool_destroy(pool)
     not_active = "Requested operation is not valid: storage pool 'default' is not active"
@@ -316,8 +318,10 @@ def test_volume_being_built_and_its_source_are_kept(tmp_path: Path) -> None:
         assert error(storage.storage_vol_wipe, source).message == (
             invalid + "volume 'src.img' is still in use.")
         for call in (storage.storage_pool_destroy, storage.storage_pool_refresh):
-            assert error(call, pool).message == (
-                invalid + "pool 'default' has asynchronous jobs running.")
+            err = error(call, pool)
+            assert (err.code, err.message) == (
+                ErrorNumber.INTERNAL_ERROR,
+                "internal error: pool 'default' has asynchronous jobs running.")
         runner.release.set()
         clone.join(60)
         assert made == [new]
