@@ -40,10 +40,10 @@ from qvirt.drivers.storage.pool_match import matches, same_source
 from qvirt.drivers.storage.pool_obj import PoolObj, VolObj
 from qvirt.drivers.storage.runner import HostRunner, Runner
 from qvirt.drivers.storage.storage_errors import (
-    exclusive_flags,
     no_pool,
     no_vol,
     storage_error,
+    unsupported_flags,
 )
 from qvirt.errors import (
     ConfigUnsupported,
@@ -66,6 +66,38 @@ _VOL_TYPES = {"file": C.VIR_STORAGE_VOL_FILE, "block": C.VIR_STORAGE_VOL_BLOCK,
               "dir": C.VIR_STORAGE_VOL_DIR, "network": C.VIR_STORAGE_VOL_NETWORK,
               "netdir": C.VIR_STORAGE_VOL_NETDIR, "ploop": C.VIR_STORAGE_VOL_PLOOP}
 DEFAULT_POOL = "default"
+
+
+# libvirt function -> the flags it takes (each entry point's virCheckFlags)
+_BUILD_WITH = (C.VIR_STORAGE_POOL_CREATE_WITH_BUILD
+               | C.VIR_STORAGE_POOL_CREATE_WITH_BUILD_OVERWRITE
+               | C.VIR_STORAGE_POOL_CREATE_WITH_BUILD_NO_OVERWRITE)
+ALLOWED_FLAGS: dict[str, int] = {
+    "storagePoolDefineXML": C.VIR_STORAGE_POOL_DEFINE_VALIDATE,
+    "storagePoolCreateXML": _BUILD_WITH,
+    "storagePoolCreate": _BUILD_WITH,
+    "storagePoolRefresh": 0,
+    "storagePoolGetXMLDesc": C.VIR_STORAGE_XML_INACTIVE,
+    "storagePoolListAllVolumes": 0,
+    "storageConnectListAllStoragePools": (1 << 20) - 1,
+    "storageConnectGetStoragePoolCapabilities": 0,
+    "storageVolCreateXML": (C.VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA
+                            | C.VIR_STORAGE_VOL_CREATE_VALIDATE),
+    "storageVolCreateXMLFrom": (C.VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA
+                                | C.VIR_STORAGE_VOL_CREATE_REFLINK
+                                | C.VIR_STORAGE_VOL_CREATE_VALIDATE),
+    "storageVolWipePattern": 0,
+    "storageVolGetInfoFlags": C.VIR_STORAGE_VOL_GET_PHYSICAL,
+    "storageVolGetXMLDesc": 0,
+    "storageVolResize": (C.VIR_STORAGE_VOL_RESIZE_ALLOCATE | C.VIR_STORAGE_VOL_RESIZE_DELTA
+                         | C.VIR_STORAGE_VOL_RESIZE_SHRINK),
+    "storageVolUpload": C.VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM,
+    "storageVolDownload": C.VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM,
+}
+
+
+def check_flags(function: str, flags: int) -> None:
+    unsupported_flags(flags, ALLOWED_FLAGS[function], function)
 
 
 def _inactive_copy(config: StoragePool) -> StoragePool:
@@ -281,6 +313,7 @@ class LocalStorageDriver:
         return None
 
     def storage_pool_define_xml(self, xml: str, flags: int = 0) -> StoragePoolRef:
+        check_flags("storagePoolDefineXML", flags)
         config = self._parse(xml, flags)
         with self._lock:
             self._check_source(config)
@@ -324,6 +357,7 @@ class LocalStorageDriver:
 
     def storage_pool_create_xml(self, xml: str, flags: int = 0) -> StoragePoolRef:
         """A transient pool (or a running instance of a defined one), built first if asked."""
+        check_flags("storagePoolCreateXML", flags)
         build_flags = _build_flags(flags)
         config = self._parse(xml, 0)
         with self._lock:
@@ -390,6 +424,7 @@ class LocalStorageDriver:
             self._pools.pop(obj.uuid, None)
 
     def storage_pool_create(self, pool: StoragePoolRef, flags: int = 0) -> None:
+        check_flags("storagePoolCreate", flags)
         build_flags = _build_flags(flags)
         with self._lock:
             obj = self._pool(pool)
@@ -433,6 +468,7 @@ class LocalStorageDriver:
             self._emit(obj, LIFECYCLE, C.VIR_STORAGE_POOL_EVENT_DELETED)
 
     def storage_pool_refresh(self, pool: StoragePoolRef, flags: int = 0) -> None:
+        check_flags("storagePoolRefresh", flags)
         with self._lock:
             obj = self._active_pool(pool)
             self._check_no_jobs(obj)
@@ -460,6 +496,7 @@ class LocalStorageDriver:
                                    int(config.allocation or 0), int(config.available or 0))
 
     def storage_pool_get_xml_desc(self, pool: StoragePoolRef, flags: int = 0) -> str:
+        check_flags("storagePoolGetXMLDesc", flags)
         with self._lock:
             obj = self._pool(pool)
             if flags & C.VIR_STORAGE_XML_INACTIVE and obj.new_config is not None:
@@ -504,11 +541,13 @@ class LocalStorageDriver:
 
     def connect_list_all_storage_pools(self, flags: int = 0) -> list[StoragePoolRef]:
         """virStoragePoolObjListExport with virStoragePoolMatch's filters."""
+        check_flags("storageConnectListAllStoragePools", flags)
         with self._lock:
             pools = [p for p in self._pools.values() if matches(p, flags)]
             return [p.ref() for p in sorted(pools, key=lambda p: p.name)]
 
     def connect_get_storage_pool_capabilities(self, flags: int = 0) -> str:
+        check_flags("storageConnectGetStoragePoolCapabilities", flags)
         return pool_capabilities_xml()
 
     def connect_find_storage_pool_sources(self, type: str, src_spec: str | None,
@@ -557,6 +596,7 @@ class LocalStorageDriver:
 
     def storage_pool_list_all_volumes(self, pool: StoragePoolRef,
                                       flags: int = 0) -> list[StorageVolRef]:
+        check_flags("storagePoolListAllVolumes", flags)
         with self._lock:
             obj = self._active_pool(pool)
             return [obj.vol_ref(v) for v in obj.volumes.values()]
@@ -592,6 +632,7 @@ class LocalStorageDriver:
 
     def storage_vol_get_info_flags(self, vol: StorageVolRef,
                                    flags: int = 0) -> StorageVolInfo:
+        check_flags("storageVolGetInfoFlags", flags)
         with self._lock:
             obj, found = self._vol(vol)
             self._refresh_vol(obj, found)
@@ -602,6 +643,7 @@ class LocalStorageDriver:
             return StorageVolInfo(_VOL_TYPES.get(str(v.type), 0), int(v.capacity), allocation)
 
     def storage_vol_get_xml_desc(self, vol: StorageVolRef, flags: int = 0) -> str:
+        check_flags("storageVolGetXMLDesc", flags)
         with self._lock:
             obj, found = self._vol(vol)
             self._refresh_vol(obj, found)
@@ -625,6 +667,7 @@ class LocalStorageDriver:
 
     def storage_vol_create_xml(self, pool: StoragePoolRef, xml: str,
                                flags: int = 0) -> StorageVolRef:
+        check_flags("storageVolCreateXML", flags)
         with self._lock:
             obj = self._active_pool(pool)
             vol = self._parse_vol(obj, xml, flags)
@@ -637,6 +680,7 @@ class LocalStorageDriver:
 
     def storage_vol_create_xml_from(self, pool: StoragePoolRef, xml: str,
                                     clone: StorageVolRef, flags: int = 0) -> StorageVolRef:
+        check_flags("storageVolCreateXMLFrom", flags)
         with self._lock:
             obj = self._active_pool(pool)
             source_pool, source = self._vol(clone)
@@ -719,6 +763,7 @@ class LocalStorageDriver:
 
     def storage_vol_wipe_pattern(self, vol: StorageVolRef, algorithm: int,
                                  flags: int = 0) -> None:
+        check_flags("storageVolWipePattern", flags)
         wiping.check_algorithm(algorithm)
         with self._lock:
             obj, found = self._vol(vol)
@@ -735,6 +780,7 @@ class LocalStorageDriver:
 
     def storage_vol_resize(self, vol: StorageVolRef, capacity: int, flags: int = 0) -> None:
         """storageVolResize's checks, in its order and words."""
+        check_flags("storageVolResize", flags)
         with self._lock:
             obj, found = self._vol(vol)
             self._check_idle(found)
@@ -798,6 +844,7 @@ class LocalStorageDriver:
 
     def storage_vol_upload(self, vol: StorageVolRef, offset: int, length: int,
                            flags: int = 0) -> DeviceStream:
+        check_flags("storageVolUpload", flags)
         from qvirt.drivers.storage import volstream
         with self._lock:
             obj, found = self._stream_start(vol, upload=True)
@@ -812,6 +859,7 @@ class LocalStorageDriver:
 
     def storage_vol_download(self, vol: StorageVolRef, offset: int, length: int,
                              flags: int = 0) -> DeviceStream:
+        check_flags("storageVolDownload", flags)
         from qvirt.drivers.storage import volstream
         with self._lock:
             obj, found = self._stream_start(vol, upload=False)
@@ -867,11 +915,10 @@ def _parse_clone(xml: str, flags: int) -> tuple[StorageVol, bool]:
 
 
 def _build_flags(create_flags: int) -> int:
-    """VIR_STORAGE_POOL_CREATE_WITH_BUILD* as the build's flags."""
-    overwrite = create_flags & C.VIR_STORAGE_POOL_CREATE_WITH_BUILD_OVERWRITE
-    no_overwrite = create_flags & C.VIR_STORAGE_POOL_CREATE_WITH_BUILD_NO_OVERWRITE
-    if overwrite and no_overwrite:
-        raise exclusive_flags("VIR_STORAGE_POOL_CREATE_WITH_BUILD_OVERWRITE",
-                              "VIR_STORAGE_POOL_CREATE_WITH_BUILD_NO_OVERWRITE")
-    return ((C.VIR_STORAGE_POOL_BUILD_OVERWRITE if overwrite else 0)
-            | (C.VIR_STORAGE_POOL_BUILD_NO_OVERWRITE if no_overwrite else 0))
+    """VIR_STORAGE_POOL_CREATE_WITH_BUILD* as the build's flags: overwrite wins over its
+    opposite, as storagePoolCreate reads them."""
+    if create_flags & C.VIR_STORAGE_POOL_CREATE_WITH_BUILD_OVERWRITE:
+        return C.VIR_STORAGE_POOL_BUILD_OVERWRITE
+    if create_flags & C.VIR_STORAGE_POOL_CREATE_WITH_BUILD_NO_OVERWRITE:
+        return C.VIR_STORAGE_POOL_BUILD_NO_OVERWRITE
+    return 0
