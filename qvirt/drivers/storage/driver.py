@@ -794,7 +794,7 @@ class LocalStorageDriver:
                     wanted = current + capacity
             else:
                 wanted = capacity
-            if wanted < allocation and not flags & C.VIR_STORAGE_VOL_RESIZE_SHRINK:
+            if wanted < allocation:
                 raise storage_error(InvalidArg,
                                     "can't shrink capacity below existing allocation")
             if wanted < current and not flags & C.VIR_STORAGE_VOL_RESIZE_SHRINK:
