@@ -155,7 +155,8 @@ class DirBackend:
             if flags & C.VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA:
                 raise QvirtError("metadata preallocation is not supported for raw volumes",
                                  code=ErrorNumber.CONFIG_UNSUPPORTED, domain=_STORAGE)
-            volume_file.create_raw(vol, source)
+            volume_file.create_raw(vol, source,
+                                   bool(flags & C.VIR_STORAGE_VOL_CREATE_REFLINK))
             return
         if fmt == "raw" and vol.backing_store is not None:
             raise NoSupport("backing storage not supported for raw volumes", domain=_STORAGE)
