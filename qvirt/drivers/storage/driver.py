@@ -54,6 +54,7 @@ from qvirt.errors import (
     OperationFailed,
     OperationInvalid,
     QvirtError,
+    XMLDetail,
 )
 from qvirt.util.fileio import atomic_write, remove
 
@@ -315,6 +316,8 @@ class LocalStorageDriver:
     def storage_pool_define_xml(self, xml: str, flags: int = 0) -> StoragePoolRef:
         check_flags("storagePoolDefineXML", flags)
         config = self._parse(xml, flags)
+        if "\n" in str(config.name):      # virXMLCheckIllegalChars, for a config file's sake
+            raise XMLDetail("invalid char in name: \n", domain=ErrorDomain.XML)
         with self._lock:
             self._check_source(config)
             obj = self._check_duplicate(config, check_active=False)
