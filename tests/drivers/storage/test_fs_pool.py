@@ -167,10 +167,11 @@ class RecordingRunner:
 
 
 def test_netfs_mount_and_find_sources(tmp_path: Path) -> None:
-    # showmount --no-headers -e as nfs-common prints it: the export, blanks, its clients
-    exports = "/srv/nfs/images   192.168.122.0/24\n/srv/nfs/iso      *\n"
+    # showmount --no-headers --exports as nfs-common prints it: the export, blanks, its
+    # clients
+    exports = "/srv/nfs/images   192.168.122.0/24\n/srv/nfs/my iso   *\n"
     runner = RecordingRunner({
-        ("showmount", "--no-headers", "-e", "nfs.example"): Result((), 0, exports, ""),
+        ("showmount", "--no-headers", "--exports", "nfs.example"): Result((), 0, exports, ""),
         ("showmount",): Result((), 1, "", "clnt_create: RPC: Unknown host\n"),
     })
     storage = LocalStorageDriver(StoragePaths.under(tmp_path / "root"), runner)
@@ -180,7 +181,7 @@ def test_netfs_mount_and_find_sources(tmp_path: Path) -> None:
         assert found == ("<sources>\n  <source>\n    <host name='nfs.example'/>\n"
                          "    <dir path='/srv/nfs/images'/>\n    <format type='nfs'/>\n"
                          "  </source>\n  <source>\n    <host name='nfs.example'/>\n"
-                         "    <dir path='/srv/nfs/iso'/>\n    <format type='nfs'/>\n"
+                         "    <dir path='/srv/nfs/my iso'/>\n    <format type='nfs'/>\n"
                          "  </source>\n</sources>\n")
         err = error(storage.connect_find_storage_pool_sources, "netfs", None)
         assert err.message == "invalid argument: hostname must be specified for netfs sources"
