@@ -101,7 +101,7 @@ class Client:
                 await worker
             for relay in list(self.streams.values()):
                 relay.close()
-            await self.loop.run_in_executor(self.pool, self.session.events.clear)
+            await self.loop.run_in_executor(self.pool, self.session.clear_events)
             self.writer.close()
             with contextlib.suppress(ConnectionError):
                 await self.writer.wait_closed()

@@ -80,16 +80,17 @@ class VolumeStream:
         self._sock, peer = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._sock.setblocking(False)
         self._closed = False
+        self._error: OSError | None = None
         self._thread = threading.Thread(target=self._run, args=(work, peer),
                                         name="qvirt-volstream", daemon=True)
         self._thread.start()
 
-    @staticmethod
-    def _run(work: Callable[[socket.socket], None], peer: socket.socket) -> None:
+    def _run(self, work: Callable[[socket.socket], None], peer: socket.socket) -> None:
         with peer:
             try:
                 work(peer)
             except OSError as err:
+                self._error = err
                 with contextlib.suppress(OSError):
                     peer.send(_FAIL + os.strerror(err.errno or errno.EIO).encode())
 
@@ -154,6 +155,13 @@ class VolumeStream:
         self._sock.close()
         self._thread.join()
         self._on_close()
+
+    def finish(self) -> None:
+        """Closes the stream, then raises the OSError that stopped the thread, if one did: an
+        upload's last writes land (or fail) only after its data was all handed over."""
+        self.close()
+        if self._error is not None:
+            raise OSError(self._error.errno, self._error.strerror)
 
 
 # Download -------------------------------------------------------------------------------------

@@ -123,3 +123,12 @@ def test_open_failure_is_libvirts(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="Unable to open stream for"):
         volstream.download(str(tmp_path / "missing"), 0, 0, sparse=False,
                            on_close=lambda: None)
+
+
+def test_finish_reports_a_failed_write(tmp_path: Path) -> None:
+    target = tmp_path / "vol"
+    target.write_bytes(bytes(MIB))
+    up = volstream.upload(str(target), 0, 10, sparse=False, on_close=lambda: None)
+    up.write(b"x" * 11)     # taken by the socket; the thread refuses it
+    with pytest.raises(OSError, match="No space left"):
+        up.finish()
