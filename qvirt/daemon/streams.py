@@ -26,9 +26,9 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable
-from typing import Protocol, runtime_checkable
 
 from qvirt.drivers.base import DeviceStream
+from qvirt.drivers.storage.volstream import VolumeDevice
 from qvirt.errors import ErrorDomain, QvirtError
 from qvirt.rpc.errors import FrameError, RPCError
 from qvirt.rpc.packet import Header, Message, MessageType, Status
@@ -42,24 +42,6 @@ log = logging.getLogger("qvirt.daemon")
 CHUNK = 262144
 # Client data held for a full device before the connection stops reading the client.
 BACKLOG = 4 * CHUNK
-
-
-@runtime_checkable
-class VolumeDevice(Protocol):
-    """A volume's stream (drivers/storage/volstream.py): a DeviceStream whose I/O runs on a
-    thread of its own, which may carry holes (``sparse``) and which reports, at the finish,
-    whether everything sent reached the volume."""
-
-    sparse: bool
-
-    def fileno(self) -> int: ...
-    def read(self, size: int) -> bytes: ...
-    def write(self, data: bytes) -> int: ...
-    def close(self) -> None: ...
-    def on_revoke(self, handler: Callable[[], None]) -> None: ...
-    def read_segment(self, size: int) -> bytes | int: ...   # data, or a hole's length
-    def write_hole(self, length: int) -> None: ...
-    def finish(self) -> None: ...                          # OSError if the writes failed
 
 
 def io_failure() -> QvirtError:

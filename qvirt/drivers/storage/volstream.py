@@ -24,6 +24,7 @@ import stat
 import struct
 import threading
 from collections.abc import Callable
+from typing import Protocol, runtime_checkable
 
 from qvirt.errors import ErrorDomain, ErrorNumber, QvirtError
 
@@ -44,6 +45,24 @@ _FALLOC_FL_KEEP_SIZE = 0x01
 _FALLOC_FL_PUNCH_HOLE = 0x02
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
+
+
+@runtime_checkable
+class VolumeDevice(Protocol):
+    """What the daemon's relay and the local fd stream need of a volume's stream: a
+    DeviceStream whose I/O runs on a thread of its own, which may carry holes (``sparse``)
+    and which reports, at the finish, whether everything sent reached the volume."""
+
+    sparse: bool
+
+    def fileno(self) -> int: ...
+    def read(self, size: int) -> bytes: ...
+    def write(self, data: bytes) -> int: ...
+    def close(self) -> None: ...
+    def on_revoke(self, handler: Callable[[], None]) -> None: ...
+    def read_segment(self, size: int) -> bytes | int: ...   # data, or a hole's length
+    def write_hole(self, length: int) -> None: ...
+    def finish(self) -> None: ...                          # OSError if the writes failed
 
 
 def _open_error(path: str, err: OSError) -> QvirtError:

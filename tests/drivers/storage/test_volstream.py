@@ -8,8 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from qvirt.client.fdstream import FDStream
+from qvirt.client.stream import AT_HOLE
 from qvirt.drivers.storage import volstream
 from qvirt.drivers.storage.volstream import VolumeStream
+from qvirt.errors import QvirtError
 
 MIB = 1 << 20
 
@@ -132,3 +135,37 @@ def test_finish_reports_a_failed_write(tmp_path: Path) -> None:
     up.write(b"x" * 11)     # taken by the socket; the thread refuses it
     with pytest.raises(OSError, match="No space left"):
         up.finish()
+
+
+def test_local_fd_stream_reads_holes_as_holes_or_zeros(tmp_path: Path) -> None:
+    """The in-process drivers' stream (client/fdstream.py) over a sparse volume stream."""
+    path = tmp_path / "vol"
+    content = _sparse_file(path)
+    stream = FDStream(volstream.download(str(path), 0, 0, sparse=True, on_close=lambda: None))
+    got: list[bytes | int] = []
+    while (chunk := stream.recv_flags(1000, nonblock=False, stop_at_hole=True)) != b"":
+        assert chunk is not None
+        got.append(stream.recv_hole() if chunk == AT_HOLE else chunk)
+    stream.finish()
+    assert [g for g in got if isinstance(g, int)] == [3 * MIB, 2 * MIB]
+    assert _joined(got) == content
+    zeros = FDStream(volstream.download(str(path), MIB, MIB, sparse=True,
+                                        on_close=lambda: None))
+    assert zeros.recv(10, nonblock=False) == bytes(10)
+    zeros.abort()
+
+
+def test_local_fd_stream_uploads_holes(tmp_path: Path) -> None:
+    target = tmp_path / "vol"
+    target.write_bytes(os.urandom(2 * MIB))
+    stream = FDStream(volstream.upload(str(target), 0, 0, sparse=True, on_close=lambda: None))
+    stream.send(b"abc", nonblock=False)
+    stream.send_hole(MIB)
+    stream.send(b"def", nonblock=False)
+    stream.finish()
+    data = target.read_bytes()
+    assert data[:MIB + 6] == b"abc" + bytes(MIB) + b"def"
+    plain = FDStream(volstream.upload(str(target), 0, 0, sparse=False, on_close=lambda: None))
+    with pytest.raises(QvirtError, match="Skipping is not supported"):
+        plain.send_hole(1)
+    plain.abort()
