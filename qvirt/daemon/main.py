@@ -206,7 +206,7 @@ def _run(layout: Layout, config: DaemonConfig, timeout: float | None,
 
     _limit_malloc_arenas()
     try:
-        driver: HypervisorDriver = QemuDriver(layout.uri, layout.driver)
+        driver: HypervisorDriver = QemuDriver(layout.uri, layout.driver, layout.storage)
     except QvirtError as err:
         log.error("%s", err)
         report.send(DaemonErr.DRIVER)

@@ -91,6 +91,8 @@ from qvirt.drivers.qemu.state import (
     reason_name,
 )
 from qvirt.drivers.qemu.status import Status, live_id
+from qvirt.drivers.storage.driver import LocalStorageDriver
+from qvirt.drivers.storage.paths import StoragePaths
 from qvirt.errors import (
     ErrorDomain,
     ErrorNumber,
@@ -153,11 +155,16 @@ def _all(enum: Any) -> int:
 class QemuDriver:
     """HypervisorDriver for qemu:///embed?root=ROOT."""
 
-    def __init__(self, uri: str, root: Path | DriverPaths) -> None:
+    def __init__(self, uri: str, root: Path | DriverPaths,
+                 storage_paths: StoragePaths | None = None) -> None:
         self.uri = uri
         self.paths = root if isinstance(root, DriverPaths) else DriverPaths.under(Path(root))
         self.paths.make_dirs()
         self._lock_fd = _acquire_root(self.paths.driver_lock)
+        if storage_paths is None:
+            assert not isinstance(root, DriverPaths), "a driver layout names its storage"
+            storage_paths = StoragePaths.under(Path(root))
+        self.storage = LocalStorageDriver(storage_paths)
         # One cache per driver: probes are kept in memory after the first read from disk.
         self.caps = QemuCapsCache(self.paths.cache_dir)
         self._facts: GuestFacts | None = None
@@ -435,6 +442,7 @@ class QemuDriver:
         self._run(self._close())
         self._closed = True
         self._stop_loop()
+        self.storage.close()
 
     async def _close(self) -> None:
         for vm in list(self._vms.values()):
