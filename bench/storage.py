@@ -107,10 +107,10 @@ def rows() -> list[Row]:
     copy.write_bytes(b"")
     down = {side: work / f"down-{side}.raw" for side in ("qvirt", "libvirtd", "dd")}
     return [
-        Row(f"storage: vol-upload {STREAM_MIB} MiB", "s", RUNS,
+        Row(f"storage: vol-upload {STREAM_MIB} MiB", "ms", RUNS,
             {**{s: p.upload(source) for s, p in pools.items()},
              "dd": lambda: dd(source, copy)}, goal="<= 1.0x libvirtd"),
-        Row(f"storage: vol-download {STREAM_MIB} MiB", "s", RUNS,
+        Row(f"storage: vol-download {STREAM_MIB} MiB", "ms", RUNS,
             {**{s: p.download(down[s]) for s, p in pools.items()},
              "dd": lambda: dd(source, down["dd"])}, goal="<= 1.0x libvirtd"),
         Row(f"storage: vol-clone {CLONE_GIB} GiB sparse, {CLONE_DATA_MIB} MiB data", "s",

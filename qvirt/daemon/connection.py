@@ -44,6 +44,9 @@ from qvirt.rpc.remote import Kind, error_frame, reply_frame
 log = logging.getLogger("qvirt.daemon")
 
 _STREAM_TYPES = (MessageType.STREAM, MessageType.STREAM_HOLE)
+# The most one read from a client takes, and what the socket's reader buffers before it stops
+# reading: a few of a stream's 256 KiB frames whole.
+READ_SIZE = 1 << 20
 
 
 class Client:
@@ -79,7 +82,7 @@ class Client:
         worker = asyncio.create_task(self._work())
         parser = FrameParser()
         try:
-            while data := await self.reader.read(65536):
+            while data := await self.reader.read(READ_SIZE):
                 for message in parser.messages(data):
                     await self._route(message)
                 for relay in list(self.streams.values()):

@@ -170,7 +170,8 @@ class StreamRelay:
                     self._volume.write_hole(head)
                     self._backlog.popleft()
                     continue
-                written = self._device.write(head[:CHUNK])
+                # Frames are at most CHUNK: slicing (a copy) is for the rest of a partial write.
+                written = self._device.write(head if len(head) <= CHUNK else head[:CHUNK])
             except BlockingIOError:
                 break
             except OSError as err:

@@ -29,8 +29,10 @@ from typing import Protocol, runtime_checkable
 from qvirt.errors import ErrorDomain, ErrorNumber, QvirtError
 
 # Data per packet: the daemon's relay reads its streams in CHUNK-sized frames
-# (daemon/streams.py), so a packet never holds more than one read takes.
-CHUNK = 65536
+# (daemon/streams.py, libvirt's 256 KiB), so a packet never holds more than one read takes.
+CHUNK = 262144
+# Each socket's send buffer: room for a few whole packets (the default is less than one).
+_SOCKET_BUFFER = 4 * CHUNK
 # Packet kinds: the first byte of every packet.
 _DATA = b"D"
 _HOLE = b"H"
@@ -97,6 +99,8 @@ class VolumeStream:
         self.sparse = sparse
         self._on_close = on_close
         self._sock, peer = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        for end in (self._sock, peer):
+            end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, _SOCKET_BUFFER)
         self._sock.setblocking(False)
         self._closed = False
         self._error: OSError | None = None
@@ -151,7 +155,10 @@ class VolumeStream:
 
     def write(self, data: bytes) -> int:
         size = min(len(data), CHUNK)
-        self._send(_DATA + bytes(data[:size]))
+        try:
+            self._sock.sendmsg([_DATA, memoryview(data)[:size]])
+        except (BrokenPipeError, ConnectionResetError):
+            self._raise_failure()
         return size
 
     def write_hole(self, length: int) -> None:
@@ -191,7 +198,7 @@ def _send_all(peer: socket.socket, fd: int, count: int) -> None:
         data = os.read(fd, min(count, CHUNK))
         if not data:
             return
-        peer.sendall(_DATA + data)
+        peer.sendmsg([_DATA, data])
         count -= len(data)
 
 
@@ -270,7 +277,7 @@ def download(path: str, offset: int, length: int, *, sparse: bool,
 
 # Upload ---------------------------------------------------------------------------------------
 
-def _write_all(fd: int, data: bytes) -> None:
+def _write_all(fd: int, data: bytes | memoryview) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view):]
@@ -303,9 +310,11 @@ def upload(path: str, offset: int, length: int, *, sparse: bool,
 
     def work(peer: socket.socket) -> None:
         pos = offset
+        buffer = bytearray(CHUNK + 1)
+        view = memoryview(buffer)
         try:
-            while packet := peer.recv(CHUNK + 1):
-                kind, body = packet[:1], packet[1:]
+            while size := peer.recv_into(buffer):
+                kind, body = buffer[:1], view[1:size]
                 count = int(_HOLE_LEN.unpack(body)[0]) if kind == _HOLE else len(body)
                 if length and pos + count > offset + length:
                     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
