@@ -48,6 +48,7 @@ from qvirt.drivers.qemu.capabilities import (
 from qvirt.drivers.qemu.console import Consoles, PtyStream, pick_console
 from qvirt.drivers.qemu.cpu_live import update_guest_cpu
 from qvirt.drivers.qemu.disk_chain import number_storage
+from qvirt.drivers.qemu.disk_volumes import restore_volumes, translate_volumes
 from qvirt.drivers.qemu.domain_setup import (
     channel_socket_names,
     check_host_files,
@@ -642,6 +643,7 @@ class QemuDriver:
         from qvirt.drivers.qemu.command import command_env
         facts = await self._get_facts()
         live = source.copy()
+        volumes = translate_volumes(live, self.storage)
         check_host_files(live)
         set_partition(live)
         number_storage(live)
@@ -660,6 +662,7 @@ class QemuDriver:
         try:
             rundir.mkdir(mode=0o700, parents=True, exist_ok=True)
             argv, dir_fd = self._command(live, rundir, facts)
+            restore_volumes(volumes)
             try:
                 proc, offset = QemuProcess.spawn(argv, qemu_env(command_env(live)), log_path,
                                                  pass_fds=() if dir_fd is None else (dir_fd,))

@@ -16,7 +16,7 @@ from qvirt.conf.storage_vol import StorageVol, VolumeTarget
 from qvirt.drivers.storage import volume_file
 from qvirt.drivers.storage.backend import PoolState
 from qvirt.drivers.storage.runner import Runner
-from qvirt.drivers.storage.volume_file import system_error
+from qvirt.drivers.storage.storage_errors import exclusive_flags, system_error
 from qvirt.errors import (
     ErrorDomain,
     ErrorNumber,
@@ -51,9 +51,8 @@ class DirBackend:
         the pool's permissions."""
         if flags & C.VIR_STORAGE_POOL_BUILD_OVERWRITE and \
                 flags & C.VIR_STORAGE_POOL_BUILD_NO_OVERWRITE:
-            raise InvalidArg("Flags 'VIR_STORAGE_POOL_BUILD_OVERWRITE' and "
-                             "'VIR_STORAGE_POOL_BUILD_NO_OVERWRITE' are mutually exclusive",
-                             domain=_STORAGE)
+            raise exclusive_flags("VIR_STORAGE_POOL_BUILD_OVERWRITE",
+                                  "VIR_STORAGE_POOL_BUILD_NO_OVERWRITE")
         path = Path(_target(pool))
         perms = pool.target.permissions if pool.target is not None else None
         mode = perms.mode if perms is not None and perms.mode is not None else None
@@ -89,7 +88,7 @@ class DirBackend:
                                ErrorDomain.NONE) from err
         state = PoolState(capacity=fs.f_frsize * fs.f_blocks,
                           allocation=(fs.f_blocks - fs.f_bfree) * fs.f_frsize,
-                          available=fs.f_bavail * fs.f_frsize)
+                          available=fs.f_bfree * fs.f_frsize)
         perms = Permissions()
         perms.mode = stat.S_IMODE(st.st_mode) & 0o777
         perms.owner, perms.group = st.st_uid, st.st_gid
@@ -98,7 +97,7 @@ class DirBackend:
         for name in names:
             vol = file_volume(target, name)
             try:
-                volume_file.refresh(vol)
+                volume_file.refresh(vol, listing=True)
             except QvirtError:
                 continue     # gone meanwhile, or not something a pool lists
             state.volumes.append(vol)
@@ -154,8 +153,7 @@ class DirBackend:
             volume_file.create_raw(vol, source)
             return
         if fmt == "raw" and vol.backing_store is not None:
-            raise QvirtError("backing storage not supported for raw volumes",
-                             code=ErrorNumber.CONFIG_UNSUPPORTED, domain=_STORAGE)
+            raise NoSupport("backing storage not supported for raw volumes", domain=_STORAGE)
         volume_file.create_qemu_img(self.runner, vol, source, flags)
 
     def delete_vol(self, pool: StoragePool, vol: StorageVol, flags: int) -> None:
@@ -218,8 +216,11 @@ class _Mounted(DirBackend):
         target = _target(pool)
         if is_mounted(target):
             return
-        self.runner.run(["mount", "-t", self._fs_type(pool), "-o",
-                         ",".join(self._options(pool)), self._mount_source(pool), target])
+        self.runner.run(["mount", "-o", ",".join(self._options(pool)),
+                         *self._type_args(pool), self._mount_source(pool), target])
+
+    def _type_args(self, pool: StoragePool) -> list[str]:
+        return ["-t", self._fs_type(pool)]
 
     def stop_pool(self, pool: StoragePool) -> None:
         target = _target(pool)
@@ -234,11 +235,7 @@ class FSBackend(_Mounted):
         return str(pool.source.devices[0].path)
 
     def _mount_source(self, pool: StoragePool) -> str:
-        device = self._device(pool)
-        if not os.path.exists(device):
-            raise OperationInvalid(f"Source device does not exist when mounting '{device}'",
-                                   domain=_STORAGE)
-        return device
+        return self._device(pool)
 
     def build_pool(self, pool: StoragePool, flags: int) -> None:
         """The directory, then mkfs when asked to overwrite, or when asked not to and the
@@ -263,9 +260,9 @@ class FSBackend(_Mounted):
         if found["TYPE"] == fmt:
             raise QvirtError(f"Device '{device}' already formatted using '{fmt}'",
                              code=ErrorNumber.STORAGE_POOL_BUILT, domain=_STORAGE)
-        raise OperationFailed(f"Format of device '{device}' does not match the expected "
-                              f"format '{fmt}', forced overwrite is necessary",
-                              domain=_STORAGE)
+        raise QvirtError(f"Format of device '{device}' does not match the expected format "
+                         f"'{fmt}', forced overwrite is necessary",
+                         code=ErrorNumber.STORAGE_POOL_BUILT, domain=_STORAGE)
 
     def _mkfs(self, device: str, fmt: str) -> None:
         argv = ["mkfs", "-t", fmt]
@@ -293,8 +290,12 @@ class NetFSBackend(_Mounted):
         assert source is not None and source.hosts and source.dir is not None
         host = source.hosts[0].name
         if source.format == "cifs":
-            return f"//{host}/{source.dir.lstrip('/')}"
+            return f"//{host}/{source.dir}"      # libvirt keeps the dir's own slash
         return f"{host}:{source.dir}"
+
+    def _type_args(self, pool: StoragePool) -> list[str]:
+        """'mount -t auto' cannot tell NFS, plain 'mount' can: auto gives no type."""
+        return [] if self._fs_type(pool) == "auto" else super()._type_args(pool)
 
     def _options(self, pool: StoragePool) -> list[str]:
         assert pool.source is not None

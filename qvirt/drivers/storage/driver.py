@@ -34,9 +34,17 @@ from qvirt.drivers.storage.backend import Backend, backend_class
 from qvirt.drivers.storage.capabilities import pool_capabilities_xml
 from qvirt.drivers.storage.events import PoolEventHub
 from qvirt.drivers.storage.paths import StoragePaths
+from qvirt.drivers.storage.pool_match import matches, same_source
 from qvirt.drivers.storage.pool_obj import PoolObj, VolObj
 from qvirt.drivers.storage.runner import HostRunner, Runner
+from qvirt.drivers.storage.storage_errors import (
+    exclusive_flags,
+    no_pool,
+    no_vol,
+    storage_error,
+)
 from qvirt.errors import (
+    ConfigUnsupported,
     ErrorDomain,
     ErrorNumber,
     InvalidArg,
@@ -52,48 +60,10 @@ log = logging.getLogger(__name__)
 LIFECYCLE = C.VIR_STORAGE_POOL_EVENT_ID_LIFECYCLE
 REFRESH = C.VIR_STORAGE_POOL_EVENT_ID_REFRESH
 
-# pool type -> its VIR_CONNECT_LIST_STORAGE_POOLS_* bit
-TYPE_FLAGS: dict[str, int] = {
-    "dir": C.VIR_CONNECT_LIST_STORAGE_POOLS_DIR,
-    "fs": C.VIR_CONNECT_LIST_STORAGE_POOLS_FS,
-    "netfs": C.VIR_CONNECT_LIST_STORAGE_POOLS_NETFS,
-    "logical": C.VIR_CONNECT_LIST_STORAGE_POOLS_LOGICAL,
-    "disk": C.VIR_CONNECT_LIST_STORAGE_POOLS_DISK,
-    "iscsi": C.VIR_CONNECT_LIST_STORAGE_POOLS_ISCSI,
-    "scsi": C.VIR_CONNECT_LIST_STORAGE_POOLS_SCSI,
-    "mpath": C.VIR_CONNECT_LIST_STORAGE_POOLS_MPATH,
-    "rbd": C.VIR_CONNECT_LIST_STORAGE_POOLS_RBD,
-    "sheepdog": C.VIR_CONNECT_LIST_STORAGE_POOLS_SHEEPDOG,
-    "gluster": C.VIR_CONNECT_LIST_STORAGE_POOLS_GLUSTER,
-    "zfs": C.VIR_CONNECT_LIST_STORAGE_POOLS_ZFS,
-    "vstorage": C.VIR_CONNECT_LIST_STORAGE_POOLS_VSTORAGE,
-    "iscsi-direct": C.VIR_CONNECT_LIST_STORAGE_POOLS_ISCSI_DIRECT,
-}
-# (flag, its opposite, the PoolObj attribute they test): virStoragePoolMatch's pairs
-_STATE_FILTERS = (
-    (C.VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE, C.VIR_CONNECT_LIST_STORAGE_POOLS_INACTIVE,
-     "active"),
-    (C.VIR_CONNECT_LIST_STORAGE_POOLS_PERSISTENT, C.VIR_CONNECT_LIST_STORAGE_POOLS_TRANSIENT,
-     "persistent"),
-    (C.VIR_CONNECT_LIST_STORAGE_POOLS_AUTOSTART, C.VIR_CONNECT_LIST_STORAGE_POOLS_NO_AUTOSTART,
-     "autostart"),
-)
 _VOL_TYPES = {"file": C.VIR_STORAGE_VOL_FILE, "block": C.VIR_STORAGE_VOL_BLOCK,
               "dir": C.VIR_STORAGE_VOL_DIR, "network": C.VIR_STORAGE_VOL_NETWORK,
               "netdir": C.VIR_STORAGE_VOL_NETDIR, "ploop": C.VIR_STORAGE_VOL_PLOOP}
 DEFAULT_POOL = "default"
-
-
-def _storage_error(cls: type[QvirtError], detail: str) -> QvirtError:
-    return cls(detail, domain=ErrorDomain.STORAGE)
-
-
-def no_pool(detail: str) -> QvirtError:
-    return QvirtError(detail, code=ErrorNumber.NO_STORAGE_POOL, domain=ErrorDomain.STORAGE)
-
-
-def no_vol(detail: str) -> QvirtError:
-    return QvirtError(detail, code=ErrorNumber.NO_STORAGE_VOL, domain=ErrorDomain.STORAGE)
 
 
 def _inactive_copy(config: StoragePool) -> StoragePool:
@@ -156,14 +126,14 @@ class LocalStorageDriver:
     @staticmethod
     def _check_active(obj: PoolObj) -> None:
         if not obj.active:
-            raise _storage_error(OperationInvalid,
-                                 f"storage pool '{obj.name}' is not active")
+            raise storage_error(OperationInvalid,
+                                f"storage pool '{obj.name}' is not active")
 
     @staticmethod
     def _check_no_jobs(obj: PoolObj) -> None:
         if obj.async_jobs:
-            raise _storage_error(OperationInvalid,
-                                 f"pool '{obj.name}' has asynchronous jobs running.")
+            raise storage_error(OperationInvalid,
+                                f"pool '{obj.name}' has asynchronous jobs running.")
 
     def _vol(self, ref: StorageVolRef) -> tuple[PoolObj, VolObj]:
         """virStorageVolDefFromVol: the pool by name, running, and the volume in it."""
@@ -179,10 +149,10 @@ class LocalStorageDriver:
     @staticmethod
     def _check_idle(vol: VolObj) -> None:
         if vol.in_use:
-            raise _storage_error(OperationInvalid, f"volume '{vol.name}' is still in use.")
+            raise storage_error(OperationInvalid, f"volume '{vol.name}' is still in use.")
         if vol.building:
-            raise _storage_error(OperationInvalid,
-                                 f"volume '{vol.name}' is still being allocated.")
+            raise storage_error(OperationInvalid,
+                                f"volume '{vol.name}' is still being allocated.")
 
     @contextlib.contextmanager
     def _unlocked(self, *pools: PoolObj) -> Iterator[None]:
@@ -287,25 +257,25 @@ class LocalStorageDriver:
         """virStoragePoolObjSourceFindDuplicate: another pool over the same directory,
         device or export."""
         for obj in self._pools.values():
-            if obj.name != config.name and _same_source(obj.config, config):
-                raise _storage_error(OperationFailed,
-                                     f"Storage source conflict with pool: '{obj.name}'")
+            if obj.name != config.name and same_source(obj.config, config):
+                raise storage_error(OperationFailed,
+                                    f"Storage source conflict with pool: '{obj.name}'")
 
     def _check_duplicate(self, config: StoragePool, check_active: bool) -> PoolObj | None:
         """virStoragePoolObjIsDuplicate: the pool with this uuid and name, if defined."""
         obj = self._pools.get(str(config.uuid))
         if obj is not None:
             if obj.name != config.name:
-                raise _storage_error(OperationFailed, f"pool '{obj.name}' is already defined "
-                                     f"with uuid {obj.uuid}")
+                raise storage_error(OperationFailed, f"pool '{obj.name}' is already defined "
+                                    f"with uuid {obj.uuid}")
             if check_active and obj.active:
-                raise _storage_error(OperationInvalid,
-                                     f"pool is already active as '{obj.name}'")
+                raise storage_error(OperationInvalid,
+                                    f"pool is already active as '{obj.name}'")
             return obj
         obj = self._by_name(str(config.name))
         if obj is not None:
-            raise _storage_error(OperationFailed, f"pool '{config.name}' already exists with "
-                                 f"uuid {obj.uuid}")
+            raise storage_error(OperationFailed, f"pool '{config.name}' already exists with "
+                                f"uuid {obj.uuid}")
         return None
 
     def storage_pool_define_xml(self, xml: str, flags: int = 0) -> StoragePoolRef:
@@ -339,12 +309,9 @@ class LocalStorageDriver:
     def storage_pool_undefine(self, pool: StoragePoolRef) -> None:
         with self._lock:
             obj = self._pool(pool)
-            if not obj.persistent:
-                raise _storage_error(OperationInvalid,
-                                     f"storage pool '{obj.name}' is not persistent")
             if obj.active:
-                raise _storage_error(OperationInvalid,
-                                     f"storage pool '{obj.name}' is still active")
+                raise storage_error(OperationInvalid,
+                                    f"storage pool '{obj.name}' is still active")
             self._check_no_jobs(obj)
             remove(self.paths.autostart_link(obj.name))
             remove(self.paths.config(obj.name))
@@ -418,16 +385,16 @@ class LocalStorageDriver:
         with self._lock:
             obj = self._pool(pool)
             if obj.active:
-                raise _storage_error(OperationInvalid,
-                                     f"storage pool '{obj.name}' is already active")
+                raise storage_error(OperationInvalid,
+                                    f"storage pool '{obj.name}' is already active")
             self._start(obj, build_flags, build=bool(flags))
 
     def storage_pool_build(self, pool: StoragePoolRef, flags: int = 0) -> None:
         with self._lock:
             obj = self._pool(pool)
             if obj.active:
-                raise _storage_error(OperationInvalid,
-                                     f"storage pool '{obj.name}' is already active")
+                raise storage_error(OperationInvalid,
+                                    f"storage pool '{obj.name}' is already active")
             self._backend(obj.type).build_pool(obj.config, flags)
             self._emit(obj, LIFECYCLE, C.VIR_STORAGE_POOL_EVENT_CREATED)
 
@@ -437,7 +404,7 @@ class LocalStorageDriver:
             self._check_no_jobs(obj)
             if any(v.in_use for v in obj.volumes.values()):
                 busy = next(v for v in obj.volumes.values() if v.in_use)
-                raise _storage_error(OperationInvalid, f"volume '{busy.name}' is still in use.")
+                raise storage_error(OperationInvalid, f"volume '{busy.name}' is still in use.")
             self._backend(obj.type).stop_pool(obj.config)
             remove(self.paths.state(obj.name))
             self._emit(obj, LIFECYCLE, C.VIR_STORAGE_POOL_EVENT_STOPPED)
@@ -447,12 +414,12 @@ class LocalStorageDriver:
         with self._lock:
             obj = self._pool(pool)
             if obj.active:
-                raise _storage_error(OperationInvalid,
-                                     f"storage pool '{obj.name}' is still active")
+                raise storage_error(OperationInvalid,
+                                    f"storage pool '{obj.name}' is still active")
             self._check_no_jobs(obj)
             backend = self._backend(obj.type)
             if not hasattr(backend, "delete_pool"):
-                raise _storage_error(NoSupport, "pool does not support pool deletion")
+                raise storage_error(NoSupport, "pool does not support pool deletion")
             backend.delete_pool(obj.config, flags)
             self._emit(obj, LIFECYCLE, C.VIR_STORAGE_POOL_EVENT_DELETED)
 
@@ -498,7 +465,7 @@ class LocalStorageDriver:
         with self._lock:
             obj = self._pool(pool)
             if not obj.persistent:
-                raise _storage_error(InvalidArg, "pool has no config file")
+                raise storage_error(QvirtError, "pool has no config file")
             self._set_autostart(obj, autostart)
 
     def _set_autostart(self, obj: PoolObj, autostart: bool) -> None:
@@ -529,7 +496,7 @@ class LocalStorageDriver:
     def connect_list_all_storage_pools(self, flags: int = 0) -> list[StoragePoolRef]:
         """virStoragePoolObjListExport with virStoragePoolMatch's filters."""
         with self._lock:
-            pools = [p for p in self._pools.values() if _matches(p, flags)]
+            pools = [p for p in self._pools.values() if matches(p, flags)]
             return [p.ref() for p in sorted(pools, key=lambda p: p.name)]
 
     def connect_get_storage_pool_capabilities(self, flags: int = 0) -> str:
@@ -538,11 +505,11 @@ class LocalStorageDriver:
     def connect_find_storage_pool_sources(self, type: str, src_spec: str | None,
                                           flags: int = 0) -> str:
         if type not in storage_pool.POOL_TYPES:
-            raise _storage_error(QvirtError, f"unknown storage pool type {type}")
+            raise storage_error(QvirtError, f"unknown storage pool type {type}")
         backend = self._backend(type)
         if not hasattr(backend, "find_pool_sources"):
-            raise _storage_error(NoSupport,
-                                 f"pool type '{type}' does not support source discovery")
+            raise storage_error(NoSupport,
+                                f"pool type '{type}' does not support source discovery")
         return backend.find_pool_sources(src_spec, flags)
 
     # Pools: look-ups ---------------------------------------------------------------------------
@@ -652,8 +619,8 @@ class LocalStorageDriver:
             vol = self._parse_vol(obj, xml, flags)
             backend = self._backend(obj.type)
             if not hasattr(backend, "create_vol"):
-                raise _storage_error(NoSupport,
-                                     "storage pool does not support volume creation")
+                raise storage_error(NoSupport,
+                                    "storage pool does not support volume creation")
             backend.create_vol(obj.config, vol)
             return self._build_vol(obj, VolObj(vol), None, flags)
 
@@ -663,8 +630,8 @@ class LocalStorageDriver:
             obj = self._active_pool(pool)
             source_pool, source = self._vol(clone)
             if source.building:
-                raise _storage_error(OperationInvalid,
-                                     f"volume '{source.name}' is still being allocated.")
+                raise storage_error(OperationInvalid,
+                                    f"volume '{source.name}' is still being allocated.")
             vol = StorageVol.from_xml(xml)
             storage_vol.apply_defaults(vol, obj.type)
             if vol.name in obj.volumes:
@@ -677,8 +644,8 @@ class LocalStorageDriver:
             vol.allocation = min(int(vol.allocation), int(vol.capacity))
             backend = self._backend(obj.type)
             if not hasattr(backend, "build_vol_from"):
-                raise _storage_error(NoSupport, "storage pool does not support volume creation "
-                                     "from an existing volume")
+                raise storage_error(NoSupport, "storage pool does not support volume creation "
+                                    "from an existing volume")
             backend.create_vol(obj.config, vol)
             return self._build_vol(obj, VolObj(vol), (source_pool, source), flags)
 
@@ -729,7 +696,7 @@ class LocalStorageDriver:
             self._check_idle(found)
             backend = self._backend(obj.type)
             if not hasattr(backend, "delete_vol"):
-                raise _storage_error(NoSupport, "storage pool does not support vol deletion")
+                raise storage_error(NoSupport, "storage pool does not support vol deletion")
             backend.delete_vol(obj.config, found.vol, flags)
             self._account(obj, -int(found.vol.allocation))
             del obj.volumes[found.name]
@@ -743,10 +710,12 @@ class LocalStorageDriver:
         with self._lock:
             obj, found = self._vol(vol)
             self._check_idle(found)
+            self._refresh_vol(obj, found)
+            length = int(found.vol.allocation)
             found.in_use += 1
             try:
                 with self._unlocked(obj):
-                    wiping.wipe(self.runner, found.path, algorithm)
+                    wiping.wipe(self.runner, found.path, length, algorithm)
             finally:
                 found.in_use -= 1
             self._refresh_vol(obj, found)
@@ -767,18 +736,18 @@ class LocalStorageDriver:
             else:
                 wanted = capacity
             if wanted < allocation and not flags & C.VIR_STORAGE_VOL_RESIZE_SHRINK:
-                raise _storage_error(InvalidArg,
-                                     "can't shrink capacity below existing allocation")
+                raise storage_error(InvalidArg,
+                                    "can't shrink capacity below existing allocation")
             if wanted < current and not flags & C.VIR_STORAGE_VOL_RESIZE_SHRINK:
-                raise _storage_error(InvalidArg, "Can't shrink capacity below current "
-                                     "capacity unless shrink flag explicitly specified")
+                raise storage_error(InvalidArg, "Can't shrink capacity below current "
+                                    "capacity unless shrink flag explicitly specified")
             delta = wanted - allocation if flags & C.VIR_STORAGE_VOL_RESIZE_ALLOCATE else 0
             if delta > int(obj.config.available or 0):
-                raise _storage_error(OperationFailed, "Not enough space left in storage pool")
+                raise storage_error(OperationFailed, "Not enough space left in storage pool")
             backend = self._backend(obj.type)
             if not hasattr(backend, "resize_vol"):
-                raise _storage_error(NoSupport, "storage pool does not support changing of "
-                                     "volume capacity")
+                raise storage_error(NoSupport, "storage pool does not support changing of "
+                                    "volume capacity")
             backend.resize_vol(obj.config, v, wanted,
                                flags & ~C.VIR_STORAGE_VOL_RESIZE_DELTA)
             self._refresh_vol(obj, found)
@@ -791,8 +760,8 @@ class LocalStorageDriver:
         if upload:
             self._check_idle(found)
         elif found.building:
-            raise _storage_error(OperationInvalid,
-                                 f"volume '{found.name}' is still being allocated.")
+            raise storage_error(OperationInvalid,
+                                f"volume '{found.name}' is still being allocated.")
         found.in_use += 1
         return obj, found
 
@@ -851,9 +820,9 @@ class LocalStorageDriver:
             if obj is None:
                 raise no_pool(f"no storage pool with matching name '{pool_name}'")
             if not obj.active:
-                raise _storage_error(OperationInvalid,
-                                     f"storage pool '{pool_name}' containing volume "
-                                     f"'{vol_name}' is not active")
+                raise ConfigUnsupported(f"storage pool '{pool_name}' containing volume "
+                                        f"'{vol_name}' is not active",
+                                        domain=ErrorDomain.DOMAIN)
             found = obj.volumes.get(vol_name)
             if found is None:
                 raise no_vol(f"no storage vol with matching name '{vol_name}'")
@@ -867,37 +836,7 @@ def _build_flags(create_flags: int) -> int:
     overwrite = create_flags & C.VIR_STORAGE_POOL_CREATE_WITH_BUILD_OVERWRITE
     no_overwrite = create_flags & C.VIR_STORAGE_POOL_CREATE_WITH_BUILD_NO_OVERWRITE
     if overwrite and no_overwrite:
-        raise InvalidArg("Flags 'VIR_STORAGE_POOL_CREATE_WITH_BUILD_OVERWRITE' and "
-                         "'VIR_STORAGE_POOL_CREATE_WITH_BUILD_NO_OVERWRITE' are mutually "
-                         "exclusive")
+        raise exclusive_flags("VIR_STORAGE_POOL_CREATE_WITH_BUILD_OVERWRITE",
+                              "VIR_STORAGE_POOL_CREATE_WITH_BUILD_NO_OVERWRITE")
     return ((C.VIR_STORAGE_POOL_BUILD_OVERWRITE if overwrite else 0)
             | (C.VIR_STORAGE_POOL_BUILD_NO_OVERWRITE if no_overwrite else 0))
-
-
-def _matches(obj: PoolObj, flags: int) -> bool:
-    for wanted, opposite, attribute in _STATE_FILTERS:
-        value = bool(getattr(obj, attribute))
-        if flags & (wanted | opposite) and not (
-                (flags & wanted and value) or (flags & opposite and not value)):
-            return False
-    type_flags = flags & sum(TYPE_FLAGS.values())
-    return not type_flags or bool(type_flags & TYPE_FLAGS.get(obj.type, 0))
-
-
-def _same_source(a: StoragePool, b: StoragePool) -> bool:
-    """virStoragePoolObjSourceFindDuplicateCb, for the types qvirt serves: one directory,
-    one device, or one export of one host."""
-    if a.type != b.type:
-        return False
-    if a.type == "dir":
-        return a.target is not None and b.target is not None and a.target.path == b.target.path
-    sa, sb = a.source, b.source
-    if sa is None or sb is None:
-        return False
-    if a.type in ("netfs", "gluster"):
-        hosts_a = {h.name for h in sa.hosts}
-        return sa.dir == sb.dir and bool(hosts_a & {h.name for h in sb.hosts})
-    devices_a = {d.path for d in sa.devices}
-    if devices_a and devices_a & {d.path for d in sb.devices}:
-        return True
-    return bool(sa.name) and sa.name == sb.name and a.type in ("logical", "zfs")

@@ -58,8 +58,7 @@ def _qcow(header: bytes) -> Probed:
     found = Probed("qcow2", capacity=size,
                    backing=_backing_name(header, backing_offset, backing_size))
     found.cluster_size = 1 << struct.unpack_from(">I", header, 20)[0]
-    if version == 2:
-        found.compat = "0.10"
+    if version == 2:       # libvirt names no compat level (nor features) for these
         header_length = 72
     else:
         found.compat = "1.1"

@@ -16,19 +16,12 @@ from qvirt.conf.storage_common import Permissions
 from qvirt.conf.storage_vol import BackingStore, StorageVol, Timestamps, VolumeTarget
 from qvirt.drivers.storage.probe import HEADER_BYTES, Probed, probe
 from qvirt.drivers.storage.runner import Runner
+from qvirt.drivers.storage.storage_errors import system_error
 from qvirt.errors import ErrorDomain, ErrorNumber, OperationFailed, QvirtError
 
 DEV_BSIZE = 512
 DEFAULT_VOL_MODE = 0o600
 COPY_CHUNK = 1 << 20
-
-
-def system_error(message: str, err: OSError,
-                 domain: int = ErrorDomain.STORAGE) -> QvirtError:
-    """virReportSystemError: the message, a colon and strerror; reported from the storage
-    code (or, ``domain`` NONE, from libvirt's file utilities, as its virfile.c errors are)."""
-    return QvirtError(f"{message}: {os.strerror(err.errno or 0)}",
-                      code=ErrorNumber.SYSTEM_ERROR, domain=domain)
 
 
 def _timestamp(ns: int) -> str:
@@ -66,9 +59,11 @@ def volume_type(st: os.stat_result) -> str | None:
     return None
 
 
-def refresh(vol: StorageVol) -> None:
-    """virStorageBackendRefreshVolTargetUpdate for a file: sizes from stat, format, virtual
-    size and backing file from the header."""
+def refresh(vol: StorageVol, listing: bool = False) -> None:
+    """What libvirt reads of a file volume: sizes from stat, format, virtual size and backing
+    file from the header. A pool's refresh (``listing``) reads a little more than a volume's
+    own refresh does, and libvirt keeps what the last one read: the physical size of a raw
+    file and a qcow2 image's cluster size come from the listing only."""
     assert vol.target is not None and vol.target.path is not None
     path = vol.target.path
     try:
@@ -84,10 +79,10 @@ def refresh(vol: StorageVol) -> None:
     _fill_target(target, st)
     vol.allocation = st.st_blocks * DEV_BSIZE
     vol.capacity = st.st_size
-    vol.physical = None
     vol.backing_store = None
-    if kind == "dir":
+    if kind == "dir":         # libvirt gives a directory no sizes
         target.format = "dir"
+        vol.capacity = vol.allocation = 0
         return
     if kind == "block":
         target.format = "raw"
@@ -99,12 +94,14 @@ def refresh(vol: StorageVol) -> None:
     except OSError:          # unreadable: listed as raw, as libvirt does
         found = Probed()
     target.format = found.format
-    if found.format != "raw":
+    if listing or found.format != "raw" or vol.physical is not None:
         vol.physical, vol.physical_unit = st.st_size, "bytes"
     if found.capacity is not None:
         vol.capacity = found.capacity
     target.compat = found.compat
     target.features = found.features
+    if listing and found.cluster_size is not None:
+        target.cluster_size, target.cluster_size_unit = found.cluster_size, "B"
     if found.backing is not None:
         vol.backing_store = _backing(path, found)
 
@@ -249,6 +246,10 @@ def _copy_range(src: int, dst: int, pos: int, count: int) -> int:
     return os.pwrite(dst, data, pos)
 
 
+def _kib(size: int) -> int:
+    return (size + 1023) // 1024
+
+
 def _qemu_img_options(vol: StorageVol, backing_format: str | None, flags: int) -> list[str]:
     """storageBackendCreateQemuImgOpts, in libvirt's order."""
     target = vol.target
@@ -257,7 +258,9 @@ def _qemu_img_options(vol: StorageVol, backing_format: str | None, flags: int) -
     if backing_format:
         options.append(f"backing_fmt={backing_format}")
     if flags & C.VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA:
-        options.append("preallocation=metadata")
+        # libvirt: metadata only while the allocation asked for is below the capacity
+        sparse = _kib(int(vol.capacity)) > _kib(int(vol.allocation))
+        options.append("preallocation=metadata" if sparse else "preallocation=falloc")
     if target.format == "qcow2":
         if target.compat:
             options.append(f"compat={target.compat}")
@@ -290,7 +293,7 @@ def create_qemu_img(runner: Runner, vol: StorageVol, source: StorageVol | None,
             assert backing.path is not None
             argv += ["-b", backing.path]
         argv += _qemu_img_options(vol, backing.format if backing else None, flags)
-        argv += [target.path, f"{(int(vol.capacity) + 1023) // 1024}K"]
+        argv += [target.path, f"{_kib(int(vol.capacity))}K"]
         runner.run(argv)
     os.chmod(target.path, _mode(vol))
     _chown(target.path, vol)

@@ -9,7 +9,8 @@ import stat
 
 from qvirt import constants as C
 from qvirt.drivers.storage.runner import Runner
-from qvirt.drivers.storage.volume_file import DEV_BSIZE, system_error
+from qvirt.drivers.storage.storage_errors import system_error
+from qvirt.drivers.storage.volume_file import DEV_BSIZE
 from qvirt.errors import ErrorDomain, ErrorNumber, InvalidArg, QvirtError
 
 # algorithm -> scrub's pattern name (scrub -p NAME)
@@ -32,8 +33,9 @@ def check_algorithm(algorithm: int) -> None:
                          domain=ErrorDomain.STORAGE)
 
 
-def wipe(runner: Runner, path: str, algorithm: int) -> None:
-    """Overwrite the whole volume at ``path``: a file up to its size, a device to its end."""
+def wipe(runner: Runner, path: str, length: int, algorithm: int) -> None:
+    """Overwrite the volume at ``path``. ``length`` is what libvirt writes: the volume's
+    allocation (so a qcow2 image, allocated a little past its end, ends as that many zeros)."""
     if algorithm == C.VIR_STORAGE_VOL_WIPE_ALG_TRIM:
         raise QvirtError("'trim' algorithm not supported",
                          code=ErrorNumber.ARGUMENT_UNSUPPORTED, domain=ErrorDomain.STORAGE)
@@ -46,7 +48,6 @@ def wipe(runner: Runner, path: str, algorithm: int) -> None:
         raise system_error(f"Failed to open storage volume with path '{path}'", err) from err
     try:
         st = os.fstat(fd)
-        length = st.st_size if stat.S_ISREG(st.st_mode) else os.lseek(fd, 0, os.SEEK_END)
         if (algorithm == C.VIR_STORAGE_VOL_WIPE_ALG_ZERO and stat.S_ISREG(st.st_mode)
                 and st.st_blocks < st.st_size // DEV_BSIZE):
             _zero_sparse(fd, path, st.st_size)

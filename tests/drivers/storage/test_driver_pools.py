@@ -145,7 +145,8 @@ def test_transient_pool_goes_with_destroy(storage: LocalStorageDriver, tmp_path:
                                           C.VIR_STORAGE_POOL_CREATE_WITH_BUILD)
     assert storage.storage_pool_is_active(ref) and not storage.storage_pool_is_persistent(ref)
     err = error(storage.storage_pool_set_autostart, ref, True)
-    assert err.message == "invalid argument: pool has no config file"
+    assert (err.code, err.message) == (ErrorNumber.INTERNAL_ERROR,
+                                       "internal error: pool has no config file")
     storage.storage_pool_destroy(ref)
     assert error(storage.storage_pool_lookup_by_name, "t").code == ErrorNumber.NO_STORAGE_POOL
 
@@ -274,3 +275,20 @@ def test_embedded_connection_offers_the_storage_driver(tmp_path: Path) -> None:
         assert (tmp_path / "run" / "storage" / "default.xml").exists()
     finally:
         conn.close()
+
+
+def test_paths_by_mode(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    under = StoragePaths.under(tmp_path)
+    assert (under.config_dir, under.state_dir, under.images_dir) == (
+        tmp_path / "etc/storage", tmp_path / "run/storage", tmp_path / "lib/images")
+    assert under.autostart_link("p") == tmp_path / "etc/storage/autostart/p.xml"
+    system = StoragePaths.system()
+    assert (system.config_dir, system.state_dir, system.images_dir) == (
+        Path("/etc/qvirt/storage"), Path("/run/qvirt/storage"), Path("/var/lib/qvirt/images"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "runtime"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    session = StoragePaths.session()
+    assert (session.config_dir, session.state_dir, session.images_dir) == (
+        tmp_path / "config/qvirt/storage", tmp_path / "runtime/qvirt/storage/run",
+        tmp_path / "data/qvirt/images")

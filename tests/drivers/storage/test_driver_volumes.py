@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from qvirt import constants as C
 from qvirt.drivers.base import StoragePoolRef
 from qvirt.drivers.storage.driver import LocalStorageDriver
 from qvirt.drivers.storage.paths import StoragePaths
+from qvirt.drivers.storage.runner import HostRunner, Result
 from qvirt.drivers.storage.volume_file import data_extents
 from qvirt.errors import ErrorDomain, ErrorNumber, QvirtError
 
@@ -72,6 +74,16 @@ def same_bytes(a: str, b: str) -> bool:
     return True
 
 
+def test_permissions_of_a_new_volume(storage: LocalStorageDriver,
+                                     pool: StoragePoolRef) -> None:
+    vol = storage.storage_vol_create_xml(pool, vol_xml(
+        "m.img", 1000, extra="<permissions><mode>0640</mode><owner>1000</owner>"
+                             "<group>1001</group></permissions>"))
+    st = os.stat(vol.key)
+    assert (oct(st.st_mode), st.st_uid, st.st_gid, st.st_size) == ("0o100640", 1000, 1001,
+                                                                    1000)
+
+
 def test_raw_sparse_and_allocated(storage: LocalStorageDriver, pool: StoragePoolRef) -> None:
     before = storage.storage_pool_get_info(pool).allocation
     sparse = storage.storage_vol_create_xml(pool, vol_xml("sparse.img", 64 * MiB, 0))
@@ -113,11 +125,15 @@ def test_qcow2_with_backing_store_and_options(storage: LocalStorageDriver,
     assert "<lazy_refcounts/>" in xml and f"<path>{base.key}</path>" in xml
     assert "<physical unit='bytes'>" in xml
     assert storage.storage_vol_get_info_flags(top).capacity == 32 * MiB
-    meta = storage.storage_vol_create_xml(pool, vol_xml("meta.qcow2", 64 * MiB, fmt="qcow2"),
-                                          C.VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA)
+    # libvirt's PREALLOC_METADATA: metadata below the capacity, the whole image at it
+    prealloc = C.VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA
+    meta = storage.storage_vol_create_xml(
+        pool, vol_xml("meta.qcow2", 64 * MiB, 0, fmt="qcow2"), prealloc)
+    full = storage.storage_vol_create_xml(pool, vol_xml("full.qcow2", 64 * MiB, fmt="qcow2"),
+                                          prealloc)
     plain = storage.storage_vol_create_xml(pool, vol_xml("plain.qcow2", 64 * MiB, fmt="qcow2"))
-    assert (storage.storage_vol_get_info_flags(meta).allocation
-            > storage.storage_vol_get_info_flags(plain).allocation)
+    sizes = [storage.storage_vol_get_info_flags(v).allocation for v in (plain, meta, full)]
+    assert sizes[0] < sizes[1] < MiB < 64 * MiB < sizes[2]
 
 
 def test_sparse_clone_copies_only_data(storage: LocalStorageDriver,
@@ -178,8 +194,20 @@ def test_wipe_keeps_sparse_files_sparse(storage: LocalStorageDriver,
     storage.storage_vol_wipe(full)
     with open(full.key, "rb") as f:
         assert f.read() == bytes(2 * MiB)
+    storage.storage_vol_wipe_pattern(full, C.VIR_STORAGE_VOL_WIPE_ALG_DOD)   # by scrub
+    with open(full.key, "rb") as f:
+        assert len(data := f.read()) == 2 * MiB and data != bytes(2 * MiB)
+    err = error(storage.storage_vol_wipe_pattern, full, C.VIR_STORAGE_VOL_WIPE_ALG_TRIM)
+    assert (err.code, err.message) == (ErrorNumber.ARGUMENT_UNSUPPORTED,
+                                       "argument unsupported: 'trim' algorithm not supported")
     err = error(storage.storage_vol_wipe_pattern, full, 42)
     assert err.message == "invalid argument: wiping algorithm 42 not supported"
+    # as libvirtd 9.0: an image's allocated bytes become zeros, and the volume raw
+    image = storage.storage_vol_create_xml(pool, vol_xml("w.qcow2", 64 * MiB, fmt="qcow2"))
+    allocated = storage.storage_vol_get_info_flags(image).allocation
+    storage.storage_vol_wipe(image)
+    assert storage.storage_vol_get_info_flags(image).capacity == allocated
+    assert "<format type='raw'/>" in storage.storage_vol_get_xml_desc(image)
 
 
 def test_volume_errors(storage: LocalStorageDriver, pool: StoragePoolRef) -> None:
@@ -223,3 +251,65 @@ def test_volume_in_use_by_a_stream(storage: LocalStorageDriver, pool: StoragePoo
     storage.storage_vol_delete(vol)
     assert not os.path.exists(vol.key)
     assert error(storage.storage_vol_get_path, vol).code == ErrorNumber.NO_STORAGE_VOL
+
+
+def test_upload_writes_the_volume_and_releases_it(storage: LocalStorageDriver,
+                                                   pool: StoragePoolRef) -> None:
+    vol = storage.storage_vol_create_xml(pool, vol_xml("up.img", MiB, 0))
+    stream = storage.storage_vol_upload(vol, 4096, 0)
+    in_use = "Requested operation is not valid: volume 'up.img' is still in use."
+    assert error(storage.storage_vol_upload, vol, 0, 0).message == in_use
+    assert error(storage.storage_vol_resize, vol, 2 * MiB).message == in_use
+    assert stream.write(b"uploaded") == 8
+    stream.close()
+    with open(vol.key, "rb") as f:
+        f.seek(4096)
+        assert f.read(8) == b"uploaded"
+    storage.storage_vol_wipe(vol)        # free again
+    with open(vol.key, "rb") as f:
+        assert f.read() == bytes(MiB)
+
+
+class HeldRunner(HostRunner):
+    """The host's tools, except that ``qemu-img convert`` waits until released."""
+
+    def __init__(self) -> None:
+        self.started, self.release = threading.Event(), threading.Event()
+
+    def run(self, argv: list[str], *, input: str | None = None,
+            check: bool = True) -> Result:
+        if argv[:2] == ["qemu-img", "convert"]:
+            self.started.set()
+            assert self.release.wait(60)
+        return super().run(argv, input=input, check=check)
+
+
+def test_volume_being_built_and_its_source_are_kept(tmp_path: Path) -> None:
+    runner = HeldRunner()
+    storage = LocalStorageDriver(StoragePaths.under(tmp_path / "root"), runner)
+    try:
+        pool = storage.storage_pool_lookup_by_name("default")
+        source = storage.storage_vol_create_xml(pool, vol_xml("src.img", MiB))
+        made: list[object] = []
+        clone = threading.Thread(target=lambda: made.append(storage.storage_vol_create_xml_from(
+            pool, vol_xml("c.qcow2", 0, fmt="qcow2"), source)))
+        clone.start()
+        assert runner.started.wait(30)
+        new = storage.storage_vol_lookup_by_name(pool, "c.qcow2")
+        invalid = "Requested operation is not valid: "
+        assert error(storage.storage_vol_delete, new).message == (
+            invalid + "volume 'c.qcow2' is still being allocated.")
+        assert error(storage.storage_vol_wipe, source).message == (
+            invalid + "volume 'src.img' is still in use.")
+        for call in (storage.storage_pool_destroy, storage.storage_pool_refresh):
+            assert error(call, pool).message == (
+                invalid + "pool 'default' has asynchronous jobs running.")
+        runner.release.set()
+        clone.join(60)
+        assert made == [new]
+        assert qemu_img_info(new.key)["format"] == "qcow2"
+        storage.storage_vol_delete(source)
+        storage.storage_pool_destroy(pool)
+    finally:
+        runner.release.set()
+        storage.close()
