@@ -1,6 +1,7 @@
-"""qvirt's remote storage driver against the real libvirtd 9.0: a dir pool's life, volumes,
-pool events, and a sparse upload and download whose holes travel as holes, so the wire
-layouts and the stream's hole handling are libvirtd's own."""
+"""qvirt's remote storage driver against the real libvirtd 9.0, and the same steps against
+qvirtd: a dir pool's life, volumes, pool events, the legacy name lists, and a sparse upload
+and download whose holes travel as holes, so the wire layouts and the stream's hole handling
+are libvirtd's own."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from qvirt.client.stream import AT_HOLE
 from qvirt.client.uri import parse_uri
 from qvirt.drivers.base import StoragePoolRef
 from qvirt.errors import ErrorNumber, QvirtError
+from tests.daemon.conftest import start_qvirtd, stop_qvirtd
 from tests.support.oracle import ensure_libvirtd
 
 LIBVIRTD_URI = "qemu+unix:///system?socket=/var/run/libvirt/libvirt-sock"
@@ -26,10 +28,16 @@ MIB = 1 << 20
 WAIT = 60.0
 
 
-@pytest.fixture
-def conn() -> Iterator[RemoteDriver]:
-    ensure_libvirtd()
-    driver = RemoteDriver(parse_uri(LIBVIRTD_URI), read_only=False)
+@pytest.fixture(params=["libvirtd", "qvirtd"])
+def conn(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RemoteDriver]:
+    if request.param == "libvirtd":
+        ensure_libvirtd()
+        uri = LIBVIRTD_URI
+    else:
+        daemon = start_qvirtd(tmp_path / "r")
+        request.addfinalizer(lambda: stop_qvirtd(daemon))
+        uri = daemon.uri
+    driver = RemoteDriver(parse_uri(uri), read_only=False)
     yield driver
     driver.connect_close()
 
@@ -80,6 +88,8 @@ def test_dir_pool_volumes_and_sparse_streams(conn: RemoteDriver, tmp_path: Path)
         assert storage.storage_pool_lookup_by_target_path(str(target)) == pool
         assert pool in storage.connect_list_all_storage_pools(
             C.VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE)
+        assert name in conn._call("CONNECT_LIST_STORAGE_POOLS", {"maxnames": 4096})["names"]
+        assert conn._call("CONNECT_NUM_OF_STORAGE_POOLS")["num"] >= 1
         assert storage.storage_pool_get_info(pool).state == C.VIR_STORAGE_POOL_RUNNING
         assert f"<name>{name}</name>" in storage.storage_pool_get_xml_desc(pool)
         assert "<storagepoolCapabilities>" in \
@@ -94,6 +104,9 @@ def test_dir_pool_volumes_and_sparse_streams(conn: RemoteDriver, tmp_path: Path)
         assert storage.storage_vol_lookup_by_key(vol.key) == vol
         assert storage.storage_pool_lookup_by_volume(vol) == pool
         assert storage.storage_pool_list_all_volumes(pool) == [vol]
+        assert storage._pool("STORAGE_POOL_LIST_VOLUMES", pool, maxnames=10) == \
+            {"names": ["v.raw"]}
+        assert storage._pool("STORAGE_POOL_NUM_OF_VOLUMES", pool) == {"num": 1}
         info = storage.storage_vol_get_info_flags(vol)
         assert (info.type, info.capacity) == (C.VIR_STORAGE_VOL_FILE, 8 * MIB)
 
