@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import select
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -169,3 +171,33 @@ def test_local_fd_stream_uploads_holes(tmp_path: Path) -> None:
     with pytest.raises(QvirtError, match="Skipping is not supported"):
         plain.send_hole(1)
     plain.abort()
+
+
+@pytest.fixture
+def loop_device(tmp_path: Path) -> Iterator[str]:
+    """A 8 MiB block device over a sparse file."""
+    image = tmp_path / "disk.img"
+    with image.open("wb") as f:
+        f.truncate(8 * MIB)
+    device = subprocess.run(["losetup", "-f", "--show", str(image)], capture_output=True,
+                            text=True, check=True).stdout.strip()
+    try:
+        yield device
+    finally:
+        subprocess.run(["losetup", "-d", device], check=False)
+
+
+def test_block_device_holes_are_its_zero_runs(loop_device: str) -> None:
+    """A block device has no holes to ask about: a sparse upload writes a hole's zeros, a
+    sparse download sends its zero runs as holes."""
+    head, tail = os.urandom(MIB), os.urandom(MIB)
+    with open(loop_device, "r+b") as dev:
+        dev.write(os.urandom(8 * MIB))     # old data where the hole goes
+    up = volstream.upload(loop_device, 0, 0, sparse=True, on_close=lambda: None)
+    _feed(up, [head, 3 * MIB, tail])
+    up.finish()
+    down = volstream.download(loop_device, 0, 5 * MIB, sparse=True, on_close=lambda: None)
+    got = _drain(down)
+    down.close()
+    assert [s for s in got if isinstance(s, int)] == [3 * MIB]
+    assert _joined(got) == head + bytes(3 * MIB) + tail
