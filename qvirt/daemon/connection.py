@@ -23,7 +23,7 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import Executor
 
-from qvirt.daemon import dispatch
+from qvirt.daemon import dispatch, heap
 from qvirt.daemon.dispatch import Session
 from qvirt.daemon.streams import StreamRelay
 from qvirt.drivers.base import DeviceStream, HypervisorDriver
@@ -177,7 +177,9 @@ class Client:
             return
         relay = StreamRelay(call, device, self.writer, self._forget)
         self.streams[relay.key] = relay
+        heap.stream_opened()
         relay.start()
 
     def _forget(self, relay: StreamRelay) -> None:
-        self.streams.pop(relay.key, None)
+        if self.streams.pop(relay.key, None) is not None:
+            heap.stream_closed()

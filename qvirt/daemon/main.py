@@ -40,11 +40,9 @@ PROG = "qvirtd"
 # glibc's M_ARENA_MAX (malloc.h) and the daemon's value: see _limit_malloc_arenas.
 M_ARENA_MAX = -8
 MALLOC_ARENAS = 2
-# glibc's M_MMAP_THRESHOLD and M_TRIM_THRESHOLD, both fixed: see _limit_malloc_arenas.
+# glibc's M_MMAP_THRESHOLD, fixed: see _limit_malloc_arenas.
 M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD = 2 << 20
-M_TRIM_THRESHOLD = -1
-TRIM_THRESHOLD = 4 << 20
 # libvirt's remote driver starts session daemons with --timeout=120.
 SESSION_TIMEOUT = 120
 log = logging.getLogger("qvirt.daemon")
@@ -182,9 +180,8 @@ def _limit_malloc_arenas() -> None:
     threshold is fixed too: by default glibc raises it to the size of each large block freed,
     so after one multi-megabyte message every later one lands in the heap, which keeps the
     high-water mark of the busiest moment; fixed, large messages are mapped and unmapped.
-    It is fixed above a stream's buffers (256 KiB frames, 1 MiB reads), and the heap keeps
-    a few MiB of free top: mapped afresh, every frame cost its pages' faults and zeroing,
-    most of a volume upload's time.
+    It is fixed above a stream's buffers (256 KiB frames, 1 MiB reads), which then come from
+    the heap (mapped afresh, each cost its pages' faults and zeroing; see heap.py).
     Called before the first thread starts; a libc without mallopt is left as it is."""
     import ctypes
 
@@ -192,7 +189,6 @@ def _limit_malloc_arenas() -> None:
         libc = ctypes.CDLL(None)
         libc.mallopt(M_ARENA_MAX, MALLOC_ARENAS)
         libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
-        libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)
 
 
 def _trim_heap() -> None:
