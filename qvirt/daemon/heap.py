@@ -1,10 +1,11 @@
-"""The heap while volume streams run: glibc keeps a few MiB of free heap top instead of
-handing it back after every frame, and hands it all back once the last stream is done.
+"""The heap while volume streams run: their buffers come from the heap, which keeps a few MiB
+of free top instead of handing it back after every frame; once the last stream is done, the
+daemon's settings are back (main.py: large blocks mapped) and the free memory handed back.
 
-A stream moves 256 KiB frames through the daemon's buffers one after another; with glibc's
-trim threshold (128 KiB) each one freed shrinks the heap and the next grows it again, so the
-frame's pages are faulted in and zeroed afresh: most of a volume upload's time. At idle the
-threshold is glibc's again, so a daemon's RSS is what it holds. Called on the loop only.
+A stream moves 256 KiB frames (and 1 MiB reads) through the daemon one after another. Mapped
+afresh, or from a heap that shrinks after each is freed and grows again for the next, each
+frame's pages are faulted in and zeroed anew: most of a volume upload's time. Called on the
+loop only.
 """
 
 from __future__ import annotations
@@ -12,32 +13,36 @@ from __future__ import annotations
 import contextlib
 import ctypes
 
-# glibc's M_TRIM_THRESHOLD (malloc.h), its initial value, and the value while streams run.
+# glibc's M_MMAP_THRESHOLD and M_TRIM_THRESHOLD (malloc.h), each at its initial value (the
+# daemon fixes the first: main.py), and what both are while streams run.
+M_MMAP_THRESHOLD = -3
+MMAP_THRESHOLD = 128 * 1024
 M_TRIM_THRESHOLD = -1
-TRIM_IDLE = 128 * 1024
-TRIM_STREAMING = 4 << 20
+TRIM_THRESHOLD = 128 * 1024
+STREAMING_MMAP_THRESHOLD = 2 << 20
+STREAMING_TRIM_THRESHOLD = 4 << 20
 
 _streams = 0
 
 
-def _libc() -> ctypes.CDLL | None:
-    with contextlib.suppress(OSError):
-        return ctypes.CDLL(None)
-    return None
+def _tune(mmap_threshold: int, trim_threshold: int, trim: bool) -> None:
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None)
+        libc.mallopt(M_MMAP_THRESHOLD, mmap_threshold)
+        libc.mallopt(M_TRIM_THRESHOLD, trim_threshold)
+        if trim:
+            libc.malloc_trim(0)
 
 
 def stream_opened() -> None:
     global _streams
     _streams += 1
-    if _streams == 1 and (libc := _libc()) is not None:
-        with contextlib.suppress(AttributeError):
-            libc.mallopt(M_TRIM_THRESHOLD, TRIM_STREAMING)
+    if _streams == 1:
+        _tune(STREAMING_MMAP_THRESHOLD, STREAMING_TRIM_THRESHOLD, trim=False)
 
 
 def stream_closed() -> None:
     global _streams
     _streams -= 1
-    if _streams == 0 and (libc := _libc()) is not None:
-        with contextlib.suppress(AttributeError):
-            libc.mallopt(M_TRIM_THRESHOLD, TRIM_IDLE)
-            libc.malloc_trim(0)
+    if _streams == 0:
+        _tune(MMAP_THRESHOLD, TRIM_THRESHOLD, trim=True)
