@@ -121,8 +121,9 @@ class VolumeStream:
         return self._sock.fileno()
 
     def read_segment(self, size: int) -> bytes | int:
-        """The next data chunk (b"" at the end), or the length of a hole. ``size`` is at least
-        CHUNK, so one packet is always taken whole."""
+        """The next data chunk (b"" at the end), or the length of a hole. A packet is taken
+        whole whatever ``size`` (at most CHUNK of data): a caller asking less keeps the rest
+        (client/fdstream.py does; the daemon always asks CHUNK)."""
         packet = self._sock.recv(max(size, CHUNK) + 1)
         if not packet:
             return b""
