@@ -434,7 +434,8 @@ class QemuDriver:
 
         check_format(native_format)
         facts = self._facts if self._facts is not None else self._run(self._get_facts())
-        return xml_to_argv(xml, facts, lambda name: self.paths.runtime_dir(PRETEND_ID, name))
+        return xml_to_argv(xml, facts, lambda name: self.paths.runtime_dir(PRETEND_ID, name),
+                           lambda dom: translate_volumes(dom, self.storage))
 
     def connect_close(self) -> None:
         """Autodestroy domains die with the connection; every other QEMU keeps running."""

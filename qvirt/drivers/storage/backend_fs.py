@@ -16,7 +16,11 @@ from qvirt.conf.storage_vol import StorageVol, VolumeTarget
 from qvirt.drivers.storage import volume_file
 from qvirt.drivers.storage.backend import PoolState
 from qvirt.drivers.storage.runner import Runner
-from qvirt.drivers.storage.storage_errors import exclusive_flags, system_error
+from qvirt.drivers.storage.storage_errors import (
+    exclusive_flags,
+    system_error,
+    unsupported_flags,
+)
 from qvirt.errors import (
     ErrorDomain,
     ErrorNumber,
@@ -49,6 +53,9 @@ class DirBackend:
     def build_pool(self, pool: StoragePool, flags: int) -> None:
         """virStorageBackendFileSystemBuild: the target directory (and its parents), with
         the pool's permissions."""
+        unsupported_flags(flags, C.VIR_STORAGE_POOL_BUILD_OVERWRITE
+                          | C.VIR_STORAGE_POOL_BUILD_NO_OVERWRITE,
+                          "virStorageBackendFileSystemBuild")
         if flags & C.VIR_STORAGE_POOL_BUILD_OVERWRITE and \
                 flags & C.VIR_STORAGE_POOL_BUILD_NO_OVERWRITE:
             raise exclusive_flags("VIR_STORAGE_POOL_BUILD_OVERWRITE",
@@ -104,9 +111,7 @@ class DirBackend:
         return state
 
     def delete_pool(self, pool: StoragePool, flags: int) -> None:
-        if flags:
-            raise InvalidArg(f"unsupported flags (0x{flags:x}) in function "
-                             "virStorageBackendFileSystemDelete")
+        unsupported_flags(flags, 0, "virStorageBackendFileSystemDelete")
         target = _target(pool)
         try:
             os.rmdir(target)
@@ -157,9 +162,8 @@ class DirBackend:
         volume_file.create_qemu_img(self.runner, vol, source, flags)
 
     def delete_vol(self, pool: StoragePool, vol: StorageVol, flags: int) -> None:
-        if flags & ~C.VIR_STORAGE_VOL_DELETE_WITH_SNAPSHOTS:
-            raise InvalidArg(f"unsupported flags (0x{flags:x}) in function "
-                             "virStorageBackendVolDeleteLocal")
+        unsupported_flags(flags, C.VIR_STORAGE_VOL_DELETE_WITH_SNAPSHOTS,
+                          "virStorageBackendVolDeleteLocal")
         volume_file.delete(vol)
 
     def refresh_vol(self, pool: StoragePool, vol: StorageVol) -> None:

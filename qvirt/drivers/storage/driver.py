@@ -16,8 +16,10 @@ import os
 import threading
 from collections.abc import Iterator
 
+from lxml import etree
+
 from qvirt import constants as C
-from qvirt.conf import storage_pool, storage_vol
+from qvirt.conf import storage_pool, storage_vol, xmltree
 from qvirt.conf.storage_common import sanitize_path
 from qvirt.conf.storage_pool import StoragePool
 from qvirt.conf.storage_vol import StorageVol
@@ -38,10 +40,10 @@ from qvirt.drivers.storage.pool_match import matches, same_source
 from qvirt.drivers.storage.pool_obj import PoolObj, VolObj
 from qvirt.drivers.storage.runner import HostRunner, Runner
 from qvirt.drivers.storage.storage_errors import (
-    exclusive_flags,
     no_pool,
     no_vol,
     storage_error,
+    unsupported_flags,
 )
 from qvirt.errors import (
     ConfigUnsupported,
@@ -64,6 +66,38 @@ _VOL_TYPES = {"file": C.VIR_STORAGE_VOL_FILE, "block": C.VIR_STORAGE_VOL_BLOCK,
               "dir": C.VIR_STORAGE_VOL_DIR, "network": C.VIR_STORAGE_VOL_NETWORK,
               "netdir": C.VIR_STORAGE_VOL_NETDIR, "ploop": C.VIR_STORAGE_VOL_PLOOP}
 DEFAULT_POOL = "default"
+
+
+# libvirt function -> the flags it takes (each entry point's virCheckFlags)
+_BUILD_WITH = (C.VIR_STORAGE_POOL_CREATE_WITH_BUILD
+               | C.VIR_STORAGE_POOL_CREATE_WITH_BUILD_OVERWRITE
+               | C.VIR_STORAGE_POOL_CREATE_WITH_BUILD_NO_OVERWRITE)
+ALLOWED_FLAGS: dict[str, int] = {
+    "storagePoolDefineXML": C.VIR_STORAGE_POOL_DEFINE_VALIDATE,
+    "storagePoolCreateXML": _BUILD_WITH,
+    "storagePoolCreate": _BUILD_WITH,
+    "storagePoolRefresh": 0,
+    "storagePoolGetXMLDesc": C.VIR_STORAGE_XML_INACTIVE,
+    "storagePoolListAllVolumes": 0,
+    "storageConnectListAllStoragePools": (1 << 20) - 1,
+    "storageConnectGetStoragePoolCapabilities": 0,
+    "storageVolCreateXML": (C.VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA
+                            | C.VIR_STORAGE_VOL_CREATE_VALIDATE),
+    "storageVolCreateXMLFrom": (C.VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA
+                                | C.VIR_STORAGE_VOL_CREATE_REFLINK
+                                | C.VIR_STORAGE_VOL_CREATE_VALIDATE),
+    "storageVolWipePattern": 0,
+    "storageVolGetInfoFlags": C.VIR_STORAGE_VOL_GET_PHYSICAL,
+    "storageVolGetXMLDesc": 0,
+    "storageVolResize": (C.VIR_STORAGE_VOL_RESIZE_ALLOCATE | C.VIR_STORAGE_VOL_RESIZE_DELTA
+                         | C.VIR_STORAGE_VOL_RESIZE_SHRINK),
+    "storageVolUpload": C.VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM,
+    "storageVolDownload": C.VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM,
+}
+
+
+def check_flags(function: str, flags: int) -> None:
+    unsupported_flags(flags, ALLOWED_FLAGS[function], function)
 
 
 def _inactive_copy(config: StoragePool) -> StoragePool:
@@ -132,7 +166,7 @@ class LocalStorageDriver:
     @staticmethod
     def _check_no_jobs(obj: PoolObj) -> None:
         if obj.async_jobs:
-            raise storage_error(OperationInvalid,
+            raise storage_error(QvirtError,
                                 f"pool '{obj.name}' has asynchronous jobs running.")
 
     def _vol(self, ref: StorageVolRef) -> tuple[PoolObj, VolObj]:
@@ -279,6 +313,7 @@ class LocalStorageDriver:
         return None
 
     def storage_pool_define_xml(self, xml: str, flags: int = 0) -> StoragePoolRef:
+        check_flags("storagePoolDefineXML", flags)
         config = self._parse(xml, flags)
         with self._lock:
             self._check_source(config)
@@ -322,6 +357,7 @@ class LocalStorageDriver:
 
     def storage_pool_create_xml(self, xml: str, flags: int = 0) -> StoragePoolRef:
         """A transient pool (or a running instance of a defined one), built first if asked."""
+        check_flags("storagePoolCreateXML", flags)
         build_flags = _build_flags(flags)
         config = self._parse(xml, 0)
         with self._lock:
@@ -364,11 +400,18 @@ class LocalStorageDriver:
         self._emit(obj, LIFECYCLE, C.VIR_STORAGE_POOL_EVENT_STARTED)
 
     def _refresh(self, obj: PoolObj, backend: Backend) -> None:
+        """The pool's sizes and volumes anew; a volume a stream holds stays held (the
+        stream's end releases the object the refresh made)."""
         found = backend.refresh_pool(obj.config)
         config = obj.config
         config.capacity, config.allocation, config.available = (
             found.capacity, found.allocation, found.available)
-        obj.volumes = {str(v.name): VolObj(v) for v in found.volumes}
+        old = obj.volumes
+        obj.volumes = {}
+        for vol in found.volumes:
+            name = str(vol.name)
+            previous = old.get(name)
+            obj.volumes[name] = VolObj(vol, previous.in_use if previous else 0)
 
     def _became_inactive(self, obj: PoolObj) -> None:
         """virStoragePoolUpdateInactive: a waiting redefinition takes over; a transient pool
@@ -381,6 +424,7 @@ class LocalStorageDriver:
             self._pools.pop(obj.uuid, None)
 
     def storage_pool_create(self, pool: StoragePoolRef, flags: int = 0) -> None:
+        check_flags("storagePoolCreate", flags)
         build_flags = _build_flags(flags)
         with self._lock:
             obj = self._pool(pool)
@@ -424,6 +468,7 @@ class LocalStorageDriver:
             self._emit(obj, LIFECYCLE, C.VIR_STORAGE_POOL_EVENT_DELETED)
 
     def storage_pool_refresh(self, pool: StoragePoolRef, flags: int = 0) -> None:
+        check_flags("storagePoolRefresh", flags)
         with self._lock:
             obj = self._active_pool(pool)
             self._check_no_jobs(obj)
@@ -451,6 +496,7 @@ class LocalStorageDriver:
                                    int(config.allocation or 0), int(config.available or 0))
 
     def storage_pool_get_xml_desc(self, pool: StoragePoolRef, flags: int = 0) -> str:
+        check_flags("storagePoolGetXMLDesc", flags)
         with self._lock:
             obj = self._pool(pool)
             if flags & C.VIR_STORAGE_XML_INACTIVE and obj.new_config is not None:
@@ -495,11 +541,13 @@ class LocalStorageDriver:
 
     def connect_list_all_storage_pools(self, flags: int = 0) -> list[StoragePoolRef]:
         """virStoragePoolObjListExport with virStoragePoolMatch's filters."""
+        check_flags("storageConnectListAllStoragePools", flags)
         with self._lock:
             pools = [p for p in self._pools.values() if matches(p, flags)]
             return [p.ref() for p in sorted(pools, key=lambda p: p.name)]
 
     def connect_get_storage_pool_capabilities(self, flags: int = 0) -> str:
+        check_flags("storageConnectGetStoragePoolCapabilities", flags)
         return pool_capabilities_xml()
 
     def connect_find_storage_pool_sources(self, type: str, src_spec: str | None,
@@ -541,12 +589,14 @@ class LocalStorageDriver:
             for obj in self._pools.values():
                 if obj.active and obj.target_path == clean:
                     return obj.ref()
-            raise no_pool(f"no storage pool with matching target path '{path}'")
+            shown = f"'{path}'" if path == clean else f"'{path}' ({clean})"
+            raise no_pool(f"no storage pool with matching target path {shown}")
 
     # Volumes: queries and look-ups -------------------------------------------------------------
 
     def storage_pool_list_all_volumes(self, pool: StoragePoolRef,
                                       flags: int = 0) -> list[StorageVolRef]:
+        check_flags("storagePoolListAllVolumes", flags)
         with self._lock:
             obj = self._active_pool(pool)
             return [obj.vol_ref(v) for v in obj.volumes.values()]
@@ -574,23 +624,26 @@ class LocalStorageDriver:
                 for vol in obj.volumes.values() if obj.active else ():
                     if vol.path == clean:
                         return obj.vol_ref(vol)
-            raise no_vol(f"no storage vol with matching path '{path}'")
+            shown = f"'{path}'" if path == clean else f"'{path}' ({clean})"
+            raise no_vol(f"no storage vol with matching path {shown}")
 
     def _refresh_vol(self, obj: PoolObj, vol: VolObj) -> None:
         self._backend(obj.type).refresh_vol(obj.config, vol.vol)
 
     def storage_vol_get_info_flags(self, vol: StorageVolRef,
                                    flags: int = 0) -> StorageVolInfo:
+        check_flags("storageVolGetInfoFlags", flags)
         with self._lock:
             obj, found = self._vol(vol)
             self._refresh_vol(obj, found)
             v = found.vol
             allocation = int(v.allocation)
             if flags & C.VIR_STORAGE_VOL_GET_PHYSICAL:
-                allocation = int(v.physical or v.capacity)
+                allocation = int(v.physical or 0)
             return StorageVolInfo(_VOL_TYPES.get(str(v.type), 0), int(v.capacity), allocation)
 
     def storage_vol_get_xml_desc(self, vol: StorageVolRef, flags: int = 0) -> str:
+        check_flags("storageVolGetXMLDesc", flags)
         with self._lock:
             obj, found = self._vol(vol)
             self._refresh_vol(obj, found)
@@ -614,6 +667,7 @@ class LocalStorageDriver:
 
     def storage_vol_create_xml(self, pool: StoragePoolRef, xml: str,
                                flags: int = 0) -> StorageVolRef:
+        check_flags("storageVolCreateXML", flags)
         with self._lock:
             obj = self._active_pool(pool)
             vol = self._parse_vol(obj, xml, flags)
@@ -626,22 +680,25 @@ class LocalStorageDriver:
 
     def storage_vol_create_xml_from(self, pool: StoragePoolRef, xml: str,
                                     clone: StorageVolRef, flags: int = 0) -> StorageVolRef:
+        check_flags("storageVolCreateXMLFrom", flags)
         with self._lock:
             obj = self._active_pool(pool)
             source_pool, source = self._vol(clone)
             if source.building:
                 raise storage_error(OperationInvalid,
                                     f"volume '{source.name}' is still being allocated.")
-            vol = StorageVol.from_xml(xml)
+            vol, has_allocation = _parse_clone(xml, flags)
             storage_vol.apply_defaults(vol, obj.type)
             if vol.name in obj.volumes:
                 raise QvirtError(f"storage volume name '{vol.name}' already in use.",
                                  code=ErrorNumber.INTERNAL_ERROR, domain=ErrorDomain.STORAGE)
             vol.key = None
-            self._refresh_vol(source_pool, source)
-            # libvirt: the clone is at least as large as its source, allocated at most fully.
+            # libvirt: the clone is at least as large as its source, and fully allocated
+            # unless the document says otherwise
             vol.capacity = max(int(vol.capacity), int(source.vol.capacity))
-            vol.allocation = min(int(vol.allocation), int(vol.capacity))
+            if not has_allocation:
+                vol.allocation = vol.capacity
+            self._refresh_vol(source_pool, source)
             backend = self._backend(obj.type)
             if not hasattr(backend, "build_vol_from"):
                 raise storage_error(NoSupport, "storage pool does not support volume creation "
@@ -706,6 +763,7 @@ class LocalStorageDriver:
 
     def storage_vol_wipe_pattern(self, vol: StorageVolRef, algorithm: int,
                                  flags: int = 0) -> None:
+        check_flags("storageVolWipePattern", flags)
         wiping.check_algorithm(algorithm)
         with self._lock:
             obj, found = self._vol(vol)
@@ -722,6 +780,7 @@ class LocalStorageDriver:
 
     def storage_vol_resize(self, vol: StorageVolRef, capacity: int, flags: int = 0) -> None:
         """storageVolResize's checks, in its order and words."""
+        check_flags("storageVolResize", flags)
         with self._lock:
             obj, found = self._vol(vol)
             self._check_idle(found)
@@ -766,14 +825,26 @@ class LocalStorageDriver:
         return obj, found
 
     def _stream_done(self, obj: PoolObj, found: VolObj, upload: bool) -> None:
+        """The stream's end releases the volume; an upload's end refreshes the pool and
+        says so, unless a volume is being built in it (virStorageVolPoolRefreshThread)."""
         with self._lock:
-            found.in_use -= 1
-            if upload and obj.active and obj.volumes.get(found.name) is found:
-                with contextlib.suppress(QvirtError):
-                    self._refresh_vol(obj, found)
+            current = obj.volumes.get(found.name, found)
+            current.in_use = max(current.in_use - 1, 0)
+            if current is not found:
+                found.in_use -= 1
+            if not upload or not obj.active or obj.async_jobs:
+                return
+            try:
+                self._refresh(obj, self._backend(obj.type))
+            except QvirtError as err:
+                log.error("refresh of pool '%s' after an upload failed: %s", obj.name, err)
+                return
+            self._save_state(obj)
+            self._emit(obj, REFRESH)
 
     def storage_vol_upload(self, vol: StorageVolRef, offset: int, length: int,
                            flags: int = 0) -> DeviceStream:
+        check_flags("storageVolUpload", flags)
         from qvirt.drivers.storage import volstream
         with self._lock:
             obj, found = self._stream_start(vol, upload=True)
@@ -788,6 +859,7 @@ class LocalStorageDriver:
 
     def storage_vol_download(self, vol: StorageVolRef, offset: int, length: int,
                              flags: int = 0) -> DeviceStream:
+        check_flags("storageVolDownload", flags)
         from qvirt.drivers.storage import volstream
         with self._lock:
             obj, found = self._stream_start(vol, upload=False)
@@ -831,12 +903,22 @@ class LocalStorageDriver:
             return str(found.vol.type), found.path, target.format if target else None
 
 
+def _parse_clone(xml: str, flags: int) -> tuple[StorageVol, bool]:
+    """A clone's document (VIR_VOL_XML_PARSE_NO_CAPACITY: its capacity may be left out, the
+    source's then applies) and whether it names an allocation."""
+    root = xmltree.parse(xml, "(storage_volume_definition)")
+    if root.tag == "volume" and root.find("capacity") is None:
+        etree.SubElement(root, "capacity").text = "0"
+        xml = etree.tostring(root, encoding="unicode")
+    validate = bool(flags & C.VIR_STORAGE_VOL_CREATE_VALIDATE)
+    return StorageVol.from_xml(xml, validate=validate), root.find("allocation") is not None
+
+
 def _build_flags(create_flags: int) -> int:
-    """VIR_STORAGE_POOL_CREATE_WITH_BUILD* as the build's flags."""
-    overwrite = create_flags & C.VIR_STORAGE_POOL_CREATE_WITH_BUILD_OVERWRITE
-    no_overwrite = create_flags & C.VIR_STORAGE_POOL_CREATE_WITH_BUILD_NO_OVERWRITE
-    if overwrite and no_overwrite:
-        raise exclusive_flags("VIR_STORAGE_POOL_CREATE_WITH_BUILD_OVERWRITE",
-                              "VIR_STORAGE_POOL_CREATE_WITH_BUILD_NO_OVERWRITE")
-    return ((C.VIR_STORAGE_POOL_BUILD_OVERWRITE if overwrite else 0)
-            | (C.VIR_STORAGE_POOL_BUILD_NO_OVERWRITE if no_overwrite else 0))
+    """VIR_STORAGE_POOL_CREATE_WITH_BUILD* as the build's flags: overwrite wins over its
+    opposite, as storagePoolCreate reads them."""
+    if create_flags & C.VIR_STORAGE_POOL_CREATE_WITH_BUILD_OVERWRITE:
+        return C.VIR_STORAGE_POOL_BUILD_OVERWRITE
+    if create_flags & C.VIR_STORAGE_POOL_CREATE_WITH_BUILD_NO_OVERWRITE:
+        return C.VIR_STORAGE_POOL_BUILD_NO_OVERWRITE
+    return 0

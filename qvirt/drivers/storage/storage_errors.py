@@ -28,10 +28,22 @@ def system_error(message: str, err: OSError,
                       code=ErrorNumber.SYSTEM_ERROR, domain=domain)
 
 
-def exclusive_flags(first: str, second: str) -> QvirtError:
-    """VIR_EXCLUSIVE_FLAGS_RET's error: raised with virRaiseErrorFull, so its message is the
-    text alone, without the "invalid argument: " of the code."""
+def invalid_arg(text: str) -> QvirtError:
+    """virReportInvalidArg's error (virCheckFlags, VIR_EXCLUSIVE_FLAGS_RET): raised with
+    virRaiseErrorFull, so its message is the text alone, without the "invalid argument: "
+    of the code."""
     err = InvalidArg(domain=ErrorDomain.STORAGE)
-    err.message = f"Flags '{first}' and '{second}' are mutually exclusive"
-    err.args = (err.message,)
+    err.message = text
+    err.args = (text,)
     return err
+
+
+def exclusive_flags(first: str, second: str) -> QvirtError:
+    return invalid_arg(f"Flags '{first}' and '{second}' are mutually exclusive")
+
+
+def unsupported_flags(flags: int, allowed: int, function: str) -> None:
+    """virCheckFlags: the flags ``function`` does not take, named."""
+    unknown = flags & ~allowed
+    if unknown:
+        raise invalid_arg(f"unsupported flags (0x{unknown:x}) in function {function}")

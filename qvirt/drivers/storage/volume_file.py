@@ -62,8 +62,8 @@ def volume_type(st: os.stat_result) -> str | None:
 def refresh(vol: StorageVol, listing: bool = False) -> None:
     """What libvirt reads of a file volume: sizes from stat, format, virtual size and backing
     file from the header. A pool's refresh (``listing``) reads a little more than a volume's
-    own refresh does, and libvirt keeps what the last one read: the physical size of a raw
-    file and a qcow2 image's cluster size come from the listing only."""
+    own refresh does, and libvirt keeps what the last one read: a qcow2 image's cluster size
+    comes from the listing only."""
     assert vol.target is not None and vol.target.path is not None
     path = vol.target.path
     try:
@@ -79,7 +79,6 @@ def refresh(vol: StorageVol, listing: bool = False) -> None:
     _fill_target(target, st)
     vol.allocation = st.st_blocks * DEV_BSIZE
     vol.capacity = st.st_size
-    vol.backing_store = None
     if kind == "dir":         # libvirt gives a directory no sizes
         target.format = "dir"
         vol.capacity = vol.allocation = 0
@@ -94,8 +93,8 @@ def refresh(vol: StorageVol, listing: bool = False) -> None:
     except OSError:          # unreadable: listed as raw, as libvirt does
         found = Probed()
     target.format = found.format
-    if listing or found.format != "raw" or vol.physical is not None:
-        vol.physical, vol.physical_unit = st.st_size, "bytes"
+    # written only when non-zero, as libvirt's formatter does
+    vol.physical, vol.physical_unit = (st.st_size, "bytes") if st.st_size else (None, None)
     if found.capacity is not None:
         vol.capacity = found.capacity
     target.compat = found.compat
@@ -104,6 +103,10 @@ def refresh(vol: StorageVol, listing: bool = False) -> None:
         target.cluster_size, target.cluster_size_unit = found.cluster_size, "B"
     if found.backing is not None:
         vol.backing_store = _backing(path, found)
+    elif vol.backing_store is not None:
+        # libvirt keeps the backing store a definition named (a clone flattened from an
+        # image with one still shows it), as it was parsed: path, format and permissions
+        vol.backing_store.timestamps = None
 
 
 def _backing(path: str, found: Probed) -> BackingStore:
@@ -300,12 +303,12 @@ def create_qemu_img(runner: Runner, vol: StorageVol, source: StorageVol | None,
 
 
 def create_dir(vol: StorageVol) -> None:
-    """A 'dir' volume is a directory (createFileDir)."""
+    """A 'dir' volume is a directory (createFileDir), with a volume's default mode."""
     assert vol.target is not None and vol.target.path is not None
     path = vol.target.path
-    mode = _mode(vol) if vol.target.permissions is not None else 0o755
     try:
-        os.mkdir(path, mode)
+        os.mkdir(path)
+        os.chmod(path, _mode(vol))
     except OSError as err:
         raise system_error(f"cannot create path '{path}'", err) from err
     _chown(path, vol)

@@ -147,3 +147,47 @@ def _start_both(driver: QemuDriver, name: str, images: Path) -> tuple[str, str]:
     driver.domain_destroy_flags(ref)
     storage.storage_pool_destroy(pool)
     return ours, theirs
+
+
+_ORACLE_NATIVE = """
+import sys, libvirt
+libvirt.registerErrorHandler(lambda *a: None, None)
+conn = libvirt.open(sys.argv[1])
+pool = conn.storagePoolCreateXML(sys.argv[2], 0)
+try:
+    vol = pool.createXML(sys.argv[3], 0)
+    try:
+        print(conn.domainXMLToNative("qemu-argv", sys.argv[4], 0))
+    finally:
+        vol.delete(0)
+finally:
+    pool.destroy()
+"""
+
+
+def test_native_command_line_as_libvirtd_makes_it(driver: QemuDriver, tmp_path: Path) -> None:
+    name = f"qvirt-vn-{uuid.uuid4().hex[:8]}"
+    images = tmp_path / "images"
+    images.mkdir()
+    pool_xml = (f"<pool type='dir'><name>{name}</name><target><path>{images}</path></target>"
+                "</pool>")
+    vol_xml = ("<volume><name>data.img</name><capacity unit='MiB'>8</capacity>"
+               "<allocation>0</allocation></volume>")
+    dom_xml = (f"<domain type='qemu'><name>{name}</name><memory unit='MiB'>64</memory>"
+               "<os><type arch='x86_64' machine='pc'>hvm</type></os><devices>"
+               "<disk type='volume' device='disk'><driver name='qemu' type='raw'/>"
+               f"<source pool='{name}' volume='data.img'/><target dev='vda' bus='virtio'/>"
+               "</disk></devices></domain>")
+    ensure_libvirtd()
+    theirs = subprocess.run([SYSTEM_PYTHON, "-c", _ORACLE_NATIVE, URI, pool_xml, vol_xml,
+                             dom_xml], capture_output=True, text=True, check=True).stdout
+    storage = driver.storage
+    pool = storage.storage_pool_create_xml(pool_xml)
+    storage.storage_vol_create_xml(pool, vol_xml)
+    ours = driver.connect_domain_xml_to_native("qemu-argv", dom_xml)
+
+    def blockdevs(argv: str) -> list[str]:
+        return re.findall(r"-blockdev (\S+)", argv)
+
+    assert blockdevs(ours) == blockdevs(theirs)
+    assert str(images / "data.img") in blockdevs(ours)[0]

@@ -20,31 +20,60 @@ from tests.support.oracle import SYSTEM_PYTHON, URI, ensure_libvirtd
 MiB = 1024 * 1024
 
 _DUMP = """
-import json, sys, libvirt
+import json, re, sys, libvirt
 libvirt.registerErrorHandler(lambda *a: None, None)
 conn = libvirt.open(sys.argv[1])
 pool = conn.storagePoolCreateXML(sys.argv[2], 0)
 try:
     out = {"pool": pool.XMLDesc(0), "caps": conn.getStoragePoolCapabilities(0),
-           "vols": {v.name(): v.XMLDesc(0) for v in pool.listAllVolumes()}}
+           "vols": {v.name(): v.XMLDesc(0) for v in pool.listAllVolumes()}, "clones": {}}
+    for name in sys.argv[3:]:      # as virsh vol-clone: the source's XML, renamed
+        source = pool.storageVolLookupByName(name)
+        xml = re.sub("<name>[^<]*</name>", f"<name>clone-{name}</name>", source.XMLDesc(0))
+        clone = pool.createXMLFrom(xml, source, 0)
+        out["clones"][name] = clone.XMLDesc(0)
+        clone.delete(0)
+    out["created"] = {}
+    for xml in json.loads(sys.stdin.read()):
+        vol = pool.createXML(xml, 0)
+        out["created"][vol.name()] = vol.XMLDesc(0)
+        vol.delete(0)
 finally:
     pool.destroy()
 print(json.dumps(out))
 """
 
 
-def libvirt_view(directory: Path) -> dict[str, object]:
+# Volumes made on each side, read back at once (no pool refresh in between).
+NEW_VOLUMES = [
+    "<volume><name>new.img</name><capacity unit='MiB'>8</capacity>"
+    "<allocation>0</allocation></volume>",
+    "<volume><name>new-full.img</name><capacity unit='MiB'>2</capacity></volume>",
+    "<volume><name>new.qcow2</name><capacity unit='MiB'>8</capacity><target>"
+    "<format type='qcow2'/><features><lazy_refcounts/></features></target></volume>",
+    "<volume><name>new-dir</name><capacity>0</capacity><target><format type='dir'/>"
+    "</target></volume>",
+]
+
+
+def libvirt_view(directory: Path, *clones: str) -> dict[str, object]:
     ensure_libvirtd()
     name = f"qvirt-test-{uuidlib.uuid4().hex[:8]}"
     xml = f"<pool type='dir'><name>{name}</name><target><path>{directory}</path></target></pool>"
-    done = subprocess.run([SYSTEM_PYTHON, "-c", _DUMP, URI, xml], capture_output=True,
-                          text=True, check=True)
+    done = subprocess.run([SYSTEM_PYTHON, "-c", _DUMP, URI, xml, *clones],
+                          input=json.dumps(NEW_VOLUMES), capture_output=True, text=True,
+                          check=True)
     view: dict[str, object] = json.loads(done.stdout)
     return view
 
 
 def without_atime(xml: str) -> str:
     return re.sub(r"\s*<atime>[^<]*</atime>", "", xml)
+
+
+def without_times(xml: str) -> str:
+    """A clone made on each side: its times are its own."""
+    return re.sub(r"\s*<timestamps>.*?</timestamps>", "", xml, flags=re.S)
 
 
 @pytest.fixture
@@ -75,7 +104,7 @@ def test_volume_and_pool_xml_match_libvirt(storage: LocalStorageDriver,
     create("<volume><name>sub</name><capacity>0</capacity><target><format type='dir'/>"
            "</target></volume>")
     storage.storage_pool_refresh(pool)      # libvirt's pool lists what it starts with
-    theirs = libvirt_view(images)
+    theirs = libvirt_view(images, "sparse.img", "top.qcow2")
     ours = {ref.name: storage.storage_vol_get_xml_desc(ref)
             for ref in storage.storage_pool_list_all_volumes(pool)}
     their_vols = theirs["vols"]
@@ -83,6 +112,23 @@ def test_volume_and_pool_xml_match_libvirt(storage: LocalStorageDriver,
     assert sorted(ours) == sorted(their_vols)
     for name, xml in ours.items():
         assert without_atime(xml) == without_atime(their_vols[name]), name
+    their_clones = theirs["clones"]
+    assert isinstance(their_clones, dict)
+    for name in ("sparse.img", "top.qcow2"):
+        source = storage.storage_vol_lookup_by_name(pool, name)
+        xml = re.sub("<name>[^<]*</name>", f"<name>clone-{name}</name>",
+                     storage.storage_vol_get_xml_desc(source))
+        clone = storage.storage_vol_create_xml_from(pool, xml, source)
+        ours_clone = storage.storage_vol_get_xml_desc(clone)
+        storage.storage_vol_delete(clone)
+        assert without_times(ours_clone) == without_times(their_clones[name]), name
+    their_created = theirs["created"]
+    assert isinstance(their_created, dict)
+    for xml in NEW_VOLUMES:
+        vol = storage.storage_vol_create_xml(pool, xml)
+        assert without_times(storage.storage_vol_get_xml_desc(vol)) == \
+            without_times(their_created[vol.name]), vol.name
+        storage.storage_vol_delete(vol)
     mask = r"<(allocation|available) unit='bytes'>\d+<"
     their_pool = str(theirs["pool"])
     our_pool = storage.storage_pool_get_xml_desc(pool)

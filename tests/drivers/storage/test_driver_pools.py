@@ -292,3 +292,17 @@ def test_paths_by_mode(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     assert (session.config_dir, session.state_dir, session.images_dir) == (
         tmp_path / "config/qvirt/storage", tmp_path / "runtime/qvirt/storage/run",
         tmp_path / "data/qvirt/images")
+
+
+def test_unsupported_flags(storage: LocalStorageDriver, tmp_path: Path) -> None:
+    pool = storage.storage_pool_lookup_by_name("default")
+    inactive = storage.storage_pool_define_xml(pool_xml("idle", tmp_path / "idle"))
+    for call, args, function in (
+            (storage.storage_pool_refresh, (pool, 2), "storagePoolRefresh"),
+            (storage.storage_pool_get_xml_desc, (pool, 6), "storagePoolGetXMLDesc"),
+            (storage.storage_pool_list_all_volumes, (pool, 2), "storagePoolListAllVolumes"),
+            (storage.storage_pool_build, (inactive, 1), "virStorageBackendFileSystemBuild")):
+        err = error(call, *args)      # virReportInvalidArg: the text alone, as libvirtd 9.0
+        assert (err.code, err.domain, err.message) == (
+            ErrorNumber.INVALID_ARG, ErrorDomain.STORAGE,
+            f"unsupported flags (0x{args[1]:x}) in function {function}")

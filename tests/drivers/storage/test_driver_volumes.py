@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -93,11 +94,13 @@ def test_raw_sparse_and_allocated(storage: LocalStorageDriver, pool: StoragePool
     assert os.stat(path).st_mode & 0o777 == 0o600
     info = storage.storage_vol_get_info_flags(sparse)
     assert (info.type, info.capacity, info.allocation) == (C.VIR_STORAGE_VOL_FILE, 64 * MiB, 0)
+    physical = storage.storage_vol_get_info_flags(sparse, C.VIR_STORAGE_VOL_GET_PHYSICAL)
+    assert physical.allocation == 64 * MiB
     assert storage.storage_vol_get_info_flags(full).allocation >= 8 * MiB
     assert storage.storage_pool_get_info(pool).allocation >= before + 8 * MiB
     xml = storage.storage_vol_get_xml_desc(full)
     assert "<format type='raw'/>" in xml and "<mode>0600</mode>" in xml
-    assert "<btime>0</btime>" in xml and "<physical" not in xml
+    assert "<btime>0</btime>" in xml and f"<physical unit='bytes'>{8 * MiB}</physical>" in xml
     assert storage.storage_vol_lookup_by_key(path) == sparse
     assert storage.storage_vol_lookup_by_path(path) == sparse
     assert storage.storage_vol_lookup_by_name(pool, "full.img") == full
@@ -154,6 +157,11 @@ def test_sparse_clone_copies_only_data(storage: LocalStorageDriver,
     assert qemu_img_info(converted.key)["format"] == "qcow2"
     assert subprocess.run(["qemu-img", "compare", "-q", source.key, converted.key]
                           ).returncode == 0
+    small = storage.storage_vol_create_xml(pool, vol_xml("small.img", MiB, 0))
+    full = storage.storage_vol_create_xml_from(pool, "<volume><name>full.img</name></volume>",
+                                               small)       # no capacity: the source's
+    assert storage.storage_vol_get_info_flags(full).capacity == MiB
+    assert storage.storage_vol_get_info_flags(full).allocation >= MiB    # fully allocated
     err = error(storage.storage_vol_create_xml_from, pool, vol_xml("clone.img", 0), source)
     assert (err.code, err.message) == (ErrorNumber.INTERNAL_ERROR, "internal error: storage "
                                        "volume name 'clone.img' already in use.")
@@ -229,6 +237,8 @@ def test_volume_errors(storage: LocalStorageDriver, pool: StoragePoolRef) -> Non
         "Storage volume not found: no storage vol with matching key /zz")
     assert error(storage.storage_vol_lookup_by_path, "/zz").message == (
         "Storage volume not found: no storage vol with matching path '/zz'")
+    assert error(storage.storage_vol_lookup_by_path, "//x//zz/").message == (
+        "Storage volume not found: no storage vol with matching path '//x//zz/' (//x/zz)")
     vol = storage.storage_vol_lookup_by_name(pool, "a.img")
     storage.storage_pool_destroy(pool)
     not_active = "Requested operation is not valid: storage pool 'default' is not active"
@@ -256,12 +266,18 @@ def test_volume_in_use_by_a_stream(storage: LocalStorageDriver, pool: StoragePoo
 def test_upload_writes_the_volume_and_releases_it(storage: LocalStorageDriver,
                                                    pool: StoragePoolRef) -> None:
     vol = storage.storage_vol_create_xml(pool, vol_xml("up.img", MiB, 0))
+    refreshes: queue.Queue[str] = queue.Queue()
+    storage.connect_storage_pool_event_register_any(
+        pool, C.VIR_STORAGE_POOL_EVENT_ID_REFRESH, lambda p, *_: refreshes.put(p.name))
     stream = storage.storage_vol_upload(vol, 4096, 0)
     in_use = "Requested operation is not valid: volume 'up.img' is still in use."
     assert error(storage.storage_vol_upload, vol, 0, 0).message == in_use
+    storage.storage_pool_refresh(pool)          # the volume stays held through a refresh
+    assert refreshes.get(timeout=10) == "default"
     assert error(storage.storage_vol_resize, vol, 2 * MiB).message == in_use
     assert stream.write(b"uploaded") == 8
     stream.close()
+    assert refreshes.get(timeout=10) == "default"     # libvirt refreshes after an upload
     with open(vol.key, "rb") as f:
         f.seek(4096)
         assert f.read(8) == b"uploaded"
@@ -302,8 +318,10 @@ def test_volume_being_built_and_its_source_are_kept(tmp_path: Path) -> None:
         assert error(storage.storage_vol_wipe, source).message == (
             invalid + "volume 'src.img' is still in use.")
         for call in (storage.storage_pool_destroy, storage.storage_pool_refresh):
-            assert error(call, pool).message == (
-                invalid + "pool 'default' has asynchronous jobs running.")
+            err = error(call, pool)
+            assert (err.code, err.message) == (
+                ErrorNumber.INTERNAL_ERROR,
+                "internal error: pool 'default' has asynchronous jobs running.")
         runner.release.set()
         clone.join(60)
         assert made == [new]
