@@ -313,3 +313,13 @@ def test_libvirt_python_sparse_streams(qvirtd: Daemon, pool_dir: Path) -> None:
         assert (pool_dir / "pool" / "v").stat().st_blocks * 512 <= 3 * MIB
     finally:
         virsh(qvirtd.uri, "pool-destroy", name)
+
+
+def test_read_only_socket_refuses_storage_writes(qvirtd: Daemon, pool_dir: Path) -> None:
+    ensure_libvirtd()
+    libvirtd_ro = "qemu+unix:///system?socket=/var/run/libvirt/libvirt-sock-ro"
+    steps = (("pool-create-as", f"qd7-{os.getpid()}-ro", "dir", "--target", str(pool_dir)),
+             ("find-storage-pool-sources", "logical"), ("pool-capabilities",))
+    for step in steps:
+        have, want = virsh(qvirtd.ro_uri, *step), virsh(libvirtd_ro, *step)
+        assert (have.returncode, have.stderr) == (want.returncode, want.stderr), step
