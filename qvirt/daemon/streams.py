@@ -23,13 +23,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
+import os
 from collections import deque
 from collections.abc import Callable
 
 from qvirt.drivers.base import DeviceStream
 from qvirt.drivers.storage.volstream import VolumeDevice
-from qvirt.errors import ErrorDomain, QvirtError
+from qvirt.errors import ErrorDomain, ErrorNumber, QvirtError
 from qvirt.rpc.errors import FrameError, RPCError
 from qvirt.rpc.packet import Header, Message, MessageType, Status
 from qvirt.rpc.remote import error_frame as reply_error_frame
@@ -47,6 +49,12 @@ BACKLOG = 4 * CHUNK
 def io_failure() -> QvirtError:
     """What libvirtd tells the client when the device fails under the stream."""
     return RPCError("stream had I/O failure", domain=ErrorDomain.STREAMS)
+
+
+def volume_failure(action: str, err: OSError) -> QvirtError:
+    """A volume's stream failing: virFDStreamRead's and virFDStreamWrite's words."""
+    return QvirtError(f"cannot {action} stream: {os.strerror(err.errno or errno.EIO)}",
+                      code=ErrorNumber.SYSTEM_ERROR, domain=ErrorDomain.STREAMS)
 
 
 class StreamRelay:
@@ -111,7 +119,7 @@ class StreamRelay:
             return
         except OSError as err:
             log.warning("stream device failed: %s", err)
-            self._fail()
+            self._fail(volume_failure("read from", err))
             return
         self._stop_reading()
         if isinstance(segment, int):
@@ -176,7 +184,7 @@ class StreamRelay:
                 break
             except OSError as err:
                 log.warning("stream device failed: %s", err)
-                self._fail()
+                self._fail(volume_failure("write to", err))
                 return
             self._backlog_size -= written
             if written == len(head):
@@ -205,7 +213,7 @@ class StreamRelay:
                 self._volume.finish()
             except OSError as err:
                 log.warning("stream device failed: %s", err)
-                self._fail()
+                self._fail(volume_failure("write to", err))
                 return
         self._end(end_frame(self.call))
 
@@ -215,8 +223,11 @@ class StreamRelay:
         if not self.closed:
             self._fail()
 
-    def _fail(self) -> None:
-        self._end(error_frame(self.call, io_failure()))
+    def _fail(self, volume_error: QvirtError | None = None) -> None:
+        """The stream's failure: a volume's in its own words, any other device's as
+        libvirtd words it."""
+        error = volume_error if self._volume is not None and volume_error else io_failure()
+        self._end(error_frame(self.call, error))
 
     def _end(self, last: bytes) -> None:
         """Send the stream's last frame and let the device go."""

@@ -323,3 +323,25 @@ def test_read_only_socket_refuses_storage_writes(qvirtd: Daemon, pool_dir: Path)
     for step in steps:
         have, want = virsh(qvirtd.ro_uri, *step), virsh(libvirtd_ro, *step)
         assert (have.returncode, have.stderr) == (want.returncode, want.stderr), step
+
+
+def test_upload_beyond_its_length_fails_in_libvirts_words(qvirtd: Daemon,
+                                                         pool_dir: Path) -> None:
+    """virsh sends the whole file; the stream takes --length bytes and refuses the rest, as
+    libvirtd's fd stream does (which of virsh's calls reports it is a race, as there)."""
+    name = f"qd7-{os.getpid()}-length"
+    data = pool_dir / "data"
+    data.write_bytes(os.urandom(MIB))
+    try:
+        for step in (("pool-create-as", name, "dir", "--target", str(pool_dir / "pool"),
+                      "--build"),
+                     ("vol-create-as", name, "v", "2M", "--format", "raw")):
+            assert virsh(qvirtd.uri, *step).returncode == 0
+        done = virsh(qvirtd.uri, "vol-upload", "--pool", name, "v", str(data),
+                     "--length", "4096")
+        assert done.returncode == 1
+        assert done.stderr.splitlines()[-1] == \
+            "error: cannot write to stream: No space left on device"
+        assert (pool_dir / "pool" / "v").read_bytes()[:4097] == data.read_bytes()[:4096] + b"\0"
+    finally:
+        virsh(qvirtd.uri, "pool-destroy", name)

@@ -38,6 +38,7 @@ _DATA = b"D"
 _HOLE = b"H"
 _FAIL = b"F"
 _HOLE_LEN = struct.Struct("!q")
+_ERRNO = struct.Struct("!i")
 # Zero runs shorter than this stay data on a block device (libvirt's detection works in
 # whole blocks too).
 _ZERO_BLOCK = 4096
@@ -65,6 +66,12 @@ class VolumeDevice(Protocol):
     def read_segment(self, size: int) -> bytes | int: ...   # data, or a hole's length
     def write_hole(self, length: int) -> None: ...
     def finish(self) -> None: ...                          # OSError if the writes failed
+
+
+def _failure(body: bytes) -> OSError:
+    """The thread's error, from its FAIL packet."""
+    code = _ERRNO.unpack(body)[0]
+    return OSError(code, os.strerror(code))
 
 
 def _open_error(path: str, err: OSError) -> QvirtError:
@@ -95,9 +102,13 @@ class VolumeStream:
     DeviceStream's own (a non-sparse stream never yields a hole)."""
 
     def __init__(self, work: Callable[[socket.socket], None], *, sparse: bool,
-                 on_close: Callable[[], None]) -> None:
+                 on_close: Callable[[], None], limit: int = 0) -> None:
         self.sparse = sparse
         self._on_close = on_close
+        # An upload's bound (0: none) and what was taken so far, checked as each write comes,
+        # as libvirt's virFDStreamWrite checks it: up to the bound, then ENOSPC.
+        self._limit = limit
+        self._taken = 0
         self._sock, peer = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         for end in (self._sock, peer):
             end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, _SOCKET_BUFFER)
@@ -115,7 +126,7 @@ class VolumeStream:
             except OSError as err:
                 self._error = err
                 with contextlib.suppress(OSError):
-                    peer.send(_FAIL + os.strerror(err.errno or errno.EIO).encode())
+                    peer.send(_FAIL + _ERRNO.pack(err.errno or errno.EIO))
 
     def fileno(self) -> int:
         return self._sock.fileno()
@@ -131,7 +142,7 @@ class VolumeStream:
         if kind == _HOLE:
             return int(_HOLE_LEN.unpack(body)[0])
         if kind == _FAIL:
-            raise OSError(errno.EIO, body.decode())
+            raise _failure(body)
         return body
 
     def read(self, size: int) -> bytes:
@@ -151,15 +162,24 @@ class VolumeStream:
         with contextlib.suppress(BlockingIOError):
             packet = self._sock.recv(CHUNK + 1)
             if packet[:1] == _FAIL:
-                raise OSError(errno.EIO, packet[1:].decode())
+                raise _failure(packet[1:])
         raise OSError(errno.EPIPE, "the volume's stream ended")
 
+    def _room(self, wanted: int) -> int:
+        """How much of ``wanted`` the bound lets through; ENOSPC once it is reached."""
+        if not self._limit:
+            return wanted
+        if self._taken == self._limit:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return min(wanted, self._limit - self._taken)
+
     def write(self, data: bytes) -> int:
-        size = min(len(data), CHUNK)
+        size = self._room(min(len(data), CHUNK))
         try:
             self._sock.sendmsg([_DATA, memoryview(data)[:size]])
         except (BrokenPipeError, ConnectionResetError):
             self._raise_failure()
+        self._taken += size
         return size
 
     def write_hole(self, length: int) -> None:
@@ -167,7 +187,9 @@ class VolumeStream:
         thread is behind, as ``write``."""
         if not self.sparse:
             raise OSError(errno.EINVAL, "a hole in a stream that is not sparse")
+        length = self._room(length)
         self._send(_HOLE + _HOLE_LEN.pack(length))
+        self._taken += length
 
     def on_revoke(self, handler: Callable[[], None]) -> None:
         """A volume is never taken back from its stream."""
@@ -306,7 +328,7 @@ def _punch(fd: int, pos: int, length: int, block: bool) -> None:
 def upload(path: str, offset: int, length: int, *, sparse: bool,
            on_close: Callable[[], None]) -> VolumeStream:
     """A stream writing into the volume at ``path`` from ``offset``, at most ``length`` bytes
-    (0: no bound)."""
+    (0: no bound; the stream refuses more)."""
     fd, block = _open(path, os.O_WRONLY, offset)
 
     def work(peer: socket.socket) -> None:
@@ -317,8 +339,6 @@ def upload(path: str, offset: int, length: int, *, sparse: bool,
             while size := peer.recv_into(buffer):
                 kind, body = buffer[:1], view[1:size]
                 count = int(_HOLE_LEN.unpack(body)[0]) if kind == _HOLE else len(body)
-                if length and pos + count > offset + length:
-                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
                 if kind == _HOLE:
                     _punch(fd, pos, count, block)
                 else:
@@ -327,4 +347,4 @@ def upload(path: str, offset: int, length: int, *, sparse: bool,
         finally:
             os.close(fd)
 
-    return VolumeStream(work, sparse=sparse, on_close=on_close)
+    return VolumeStream(work, sparse=sparse, on_close=on_close, limit=length)

@@ -114,14 +114,16 @@ def test_sparse_upload_punches_holes(tmp_path: Path) -> None:
     assert os.stat(target).st_blocks * 512 <= 3 * MIB    # 2 MiB uploaded, 1 MiB old tail
 
 
-def test_upload_past_its_length_fails(tmp_path: Path) -> None:
+def test_upload_takes_its_length_then_refuses(tmp_path: Path) -> None:
+    """As virFDStreamWrite: a write is cut at the bound, the next one refused."""
     target = tmp_path / "vol"
     target.write_bytes(bytes(MIB))
     up = volstream.upload(str(target), 0, 1000, sparse=False, on_close=lambda: None)
-    with pytest.raises(OSError):
-        _feed(up, [b"x" * volstream.CHUNK] * 4)
-    up.close()
-    assert target.read_bytes()[:1000] == bytes(1000)
+    assert up.write(b"x" * 4096) == 1000
+    with pytest.raises(OSError, match="No space left"):
+        up.write(b"y")
+    up.finish()
+    assert target.read_bytes()[:1001] == b"x" * 1000 + b"\0"
 
 
 def test_open_failure_is_libvirts(tmp_path: Path) -> None:
@@ -130,11 +132,9 @@ def test_open_failure_is_libvirts(tmp_path: Path) -> None:
                            on_close=lambda: None)
 
 
-def test_finish_reports_a_failed_write(tmp_path: Path) -> None:
-    target = tmp_path / "vol"
-    target.write_bytes(bytes(MIB))
-    up = volstream.upload(str(target), 0, 10, sparse=False, on_close=lambda: None)
-    up.write(b"x" * 11)     # taken by the socket; the thread refuses it
+def test_finish_reports_a_failed_write() -> None:
+    up = volstream.upload("/dev/full", 0, 0, sparse=False, on_close=lambda: None)
+    up.write(b"x" * 11)     # taken by the socket; the thread's write fails
     with pytest.raises(OSError, match="No space left"):
         up.finish()
 
