@@ -6,6 +6,7 @@ Every host tool runs through the Runner."""
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from qvirt import constants as C
 from qvirt.conf.storage_common import Permissions
 from qvirt.conf.storage_pool import StoragePool
 from qvirt.conf.storage_vol import StorageVol, VolumeTarget
+from qvirt.conf.xmltree import escape
 from qvirt.drivers.storage import volume_file
 from qvirt.drivers.storage.backend import PoolState
 from qvirt.drivers.storage.runner import Runner
@@ -155,7 +157,8 @@ class DirBackend:
             if flags & C.VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA:
                 raise QvirtError("metadata preallocation is not supported for raw volumes",
                                  code=ErrorNumber.CONFIG_UNSUPPORTED, domain=_STORAGE)
-            volume_file.create_raw(vol, source)
+            volume_file.create_raw(vol, source,
+                                   bool(flags & C.VIR_STORAGE_VOL_CREATE_REFLINK))
             return
         if fmt == "raw" and vol.backing_store is not None:
             raise NoSupport("backing storage not supported for raw volumes", domain=_STORAGE)
@@ -314,7 +317,8 @@ class NetFSBackend(_Mounted):
         return [DEFAULT_MOUNT_OPTS, *extra, *(opt[0] for opt in pool.mount_opts)]
 
     def find_pool_sources(self, src_spec: str | None, flags: int) -> str:
-        """virStorageBackendFileSystemNetFindPoolSources: the host's NFS exports."""
+        """virStorageBackendFileSystemNetFindPoolSources: the host's NFS exports, as
+        showmount lists them."""
         if not src_spec:
             raise InvalidArg("hostname must be specified for netfs sources", domain=_STORAGE)
         from qvirt.conf.storage_pool import PoolSource
@@ -322,19 +326,22 @@ class NetFSBackend(_Mounted):
         if len(spec.hosts) != 1:
             raise InvalidArg("Expected exactly 1 host for the storage pool", domain=_STORAGE)
         host = str(spec.hosts[0].name)
-        result = self.runner.run(["showmount", "--no-headers", "-e", host], check=False)
+        result = self.runner.run(["showmount", "--no-headers", "--exports", host],
+                                 check=False)
         exports = []
         if result.status == 0:
             for line in result.stdout.splitlines():
-                fields = line.split()
-                if fields and fields[0].startswith("/"):
-                    exports.append(fields[0])
+                # libvirt's "^(/.*\S) +\S+$": the export may hold blanks, its clients not
+                found = re.fullmatch(r"(/.*\S) +\S+", line)
+                if found:
+                    exports.append(found.group(1))
         if not exports:
             raise OperationFailed(f"no storage pools were found on host '{host}'",
                                   domain=_STORAGE)
         lines = ["<sources>"]
         for path in exports:
-            lines += ["  <source>", f"    <host name='{host}'/>", f"    <dir path='{path}'/>",
-                      "    <format type='nfs'/>", "  </source>"]
+            lines += ["  <source>", f"    <host name='{escape(host)}'/>",
+                      f"    <dir path='{escape(path)}'/>", "    <format type='nfs'/>",
+                      "  </source>"]
         lines.append("</sources>")
         return "\n".join(lines) + "\n"

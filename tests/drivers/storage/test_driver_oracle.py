@@ -15,6 +15,7 @@ import pytest
 
 from qvirt.drivers.storage.driver import LocalStorageDriver
 from qvirt.drivers.storage.paths import StoragePaths
+from qvirt.errors import QvirtError
 from tests.support.oracle import SYSTEM_PYTHON, URI, ensure_libvirtd
 
 MiB = 1024 * 1024
@@ -138,3 +139,65 @@ def test_volume_and_pool_xml_match_libvirt(storage: LocalStorageDriver,
     served = r"supported='(yes|no)'"
     assert re.sub(served, "", storage.connect_get_storage_pool_capabilities()) == \
         re.sub(served, "", str(theirs["caps"]))
+
+
+# (volume, capacity, flags) in order: grow by a delta, shrink, allocate, shrink below the
+# allocation, grow and shrink a qcow2 image, allocate by a delta
+_RESIZES = [("r.img", 5 * MiB, 2), ("r.img", 12 * MiB, 4), ("r.img", 16 * MiB, 1),
+            ("r.img", 2 * MiB, 6), ("q.qcow2", 20 * MiB, 0), ("q.qcow2", 4 * MiB, 6),
+            ("r.img", 64 * MiB, 3)]
+_RESIZE_VOLUMES = [
+    "<volume><name>r.img</name><capacity unit='MiB'>10</capacity><allocation>0</allocation>"
+    "</volume>",
+    "<volume><name>q.qcow2</name><capacity unit='MiB'>10</capacity><target>"
+    "<format type='qcow2'/></target></volume>",
+]
+_RESIZE = """
+import json, sys, libvirt
+libvirt.registerErrorHandler(lambda *a: None, None)
+conn = libvirt.open(sys.argv[1])
+pool = conn.storagePoolCreateXML(sys.argv[2], 0)
+volumes, steps = json.loads(sys.stdin.read())
+out = []
+try:
+    for xml in volumes:
+        pool.createXML(xml, 0)
+    for name, capacity, flags in steps:
+        vol = pool.storageVolLookupByName(name)
+        try:
+            vol.resize(capacity, flags)
+            out.append(vol.info())
+        except libvirt.libvirtError as err:
+            out.append(err.get_error_message())
+finally:
+    for vol in pool.listAllVolumes():
+        vol.delete(0)
+    pool.destroy()
+print(json.dumps(out))
+"""
+
+
+def test_resizes_as_libvirt_makes_them(storage: LocalStorageDriver, tmp_path: Path) -> None:
+    images = tmp_path / "images"
+    images.mkdir()
+    ensure_libvirtd()
+    name = f"qvirt-test-{uuidlib.uuid4().hex[:8]}"
+    pool_xml = (f"<pool type='dir'><name>{name}</name><target><path>{images}</path>"
+                "</target></pool>")
+    theirs = json.loads(subprocess.run(
+        [SYSTEM_PYTHON, "-c", _RESIZE, URI, pool_xml],
+        input=json.dumps([_RESIZE_VOLUMES, _RESIZES]), capture_output=True, text=True,
+        check=True).stdout)
+    pool = storage.storage_pool_create_xml(pool_xml)
+    for xml in _RESIZE_VOLUMES:
+        storage.storage_vol_create_xml(pool, xml)
+    ours: list[object] = []
+    for vol_name, capacity, flags in _RESIZES:
+        vol = storage.storage_vol_lookup_by_name(pool, vol_name)
+        try:
+            storage.storage_vol_resize(vol, capacity, flags)
+            info = storage.storage_vol_get_info_flags(vol)
+            ours.append([info.type, info.capacity, info.allocation])
+        except QvirtError as err:
+            ours.append(err.message)
+    assert ours == theirs

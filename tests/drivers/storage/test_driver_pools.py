@@ -116,6 +116,9 @@ def test_libvirt_errors(storage: LocalStorageDriver, tmp_path: Path) -> None:
         f"operation failed: pool 'p1' is already defined with uuid {uuid}")
     assert error(storage.storage_pool_define_xml, pool_xml("p3", target)).message == (
         "operation failed: Storage source conflict with pool: 'p1'")
+    err = error(storage.storage_pool_define_xml, pool_xml("a&#10;b", tmp_path / "nl"))
+    assert (err.code, err.domain, err.message) == (
+        ErrorNumber.XML_DETAIL, ErrorDomain.XML, "invalid char in name: \n")
     not_active = "Requested operation is not valid: storage pool 'p1' is not active"
     for call in (storage.storage_pool_refresh, storage.storage_pool_destroy,
                  storage.storage_pool_list_all_volumes):

@@ -4,7 +4,10 @@ kernel here cannot serve (no NFS client), answered with showmount's real output 
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
+import uuid as uuidlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +19,7 @@ from qvirt.drivers.storage.driver import LocalStorageDriver
 from qvirt.drivers.storage.paths import StoragePaths
 from qvirt.drivers.storage.runner import Result
 from qvirt.errors import ErrorDomain, ErrorNumber, QvirtError
+from tests.support.oracle import SYSTEM_PYTHON, URI, ensure_libvirtd
 
 MiB = 1024 * 1024
 
@@ -163,10 +167,11 @@ class RecordingRunner:
 
 
 def test_netfs_mount_and_find_sources(tmp_path: Path) -> None:
-    # showmount --no-headers -e as nfs-common prints it: the export, blanks, its clients
-    exports = "/srv/nfs/images   192.168.122.0/24\n/srv/nfs/iso      *\n"
+    # showmount --no-headers --exports as nfs-common prints it: the export, blanks, its
+    # clients
+    exports = "/srv/nfs/images   192.168.122.0/24\n/srv/nfs/my iso   *\n"
     runner = RecordingRunner({
-        ("showmount", "--no-headers", "-e", "nfs.example"): Result((), 0, exports, ""),
+        ("showmount", "--no-headers", "--exports", "nfs.example"): Result((), 0, exports, ""),
         ("showmount",): Result((), 1, "", "clnt_create: RPC: Unknown host\n"),
     })
     storage = LocalStorageDriver(StoragePaths.under(tmp_path / "root"), runner)
@@ -176,7 +181,7 @@ def test_netfs_mount_and_find_sources(tmp_path: Path) -> None:
         assert found == ("<sources>\n  <source>\n    <host name='nfs.example'/>\n"
                          "    <dir path='/srv/nfs/images'/>\n    <format type='nfs'/>\n"
                          "  </source>\n  <source>\n    <host name='nfs.example'/>\n"
-                         "    <dir path='/srv/nfs/iso'/>\n    <format type='nfs'/>\n"
+                         "    <dir path='/srv/nfs/my iso'/>\n    <format type='nfs'/>\n"
                          "  </source>\n</sources>\n")
         err = error(storage.connect_find_storage_pool_sources, "netfs", None)
         assert err.message == "invalid argument: hostname must be specified for netfs sources"
@@ -216,3 +221,48 @@ def test_netfs_mount_and_find_sources(tmp_path: Path) -> None:
             assert runner.calls[-1] == ["mount", *argv, str(target)], fmt
     finally:
         storage.close()
+
+
+_ORACLE_FS = """
+import json, sys, libvirt
+libvirt.registerErrorHandler(lambda *a: None, None)
+conn = libvirt.open(sys.argv[1])
+pool = conn.storagePoolCreateXML(sys.argv[2], 0)
+try:
+    vol = pool.createXML("<volume><name>v.img</name><capacity>4096</capacity></volume>", 0)
+    pool.refresh(0)
+    print(json.dumps({"pool": pool.XMLDesc(0),
+                      "vols": {v.name(): v.XMLDesc(0) for v in pool.listAllVolumes()}}))
+    vol.delete(0)
+finally:
+    pool.destroy()
+"""
+
+
+def test_fs_pool_and_volumes_as_libvirtd_shows_them(storage: LocalStorageDriver,
+                                                     loop_device: str,
+                                                     tmp_path: Path) -> None:
+    subprocess.run(["mkfs.ext4", "-q", loop_device], check=True)
+    target = tmp_path / "mnt"
+    target.mkdir()
+    xml = fs_xml(loop_device, target).replace("<name>fsp</name>",
+                                              f"<name>qvirt-fs-{uuidlib.uuid4().hex[:8]}</name>")
+    ensure_libvirtd()
+    theirs = json.loads(subprocess.run([SYSTEM_PYTHON, "-c", _ORACLE_FS, URI, xml],
+                                       capture_output=True, text=True, check=True).stdout)
+    assert _mount_points(loop_device) == []
+    ref = storage.storage_pool_create_xml(xml)
+    vol = storage.storage_vol_create_xml(
+        ref, "<volume><name>v.img</name><capacity>4096</capacity></volume>")
+    storage.storage_pool_refresh(ref)
+
+    def strip(text: str) -> str:
+        text = re.sub(r"<uuid>.*?</uuid>", "", text)
+        return re.sub(r"\s*<timestamps>.*?</timestamps>", "", text, flags=re.S)
+
+    ours = {v.name: strip(storage.storage_vol_get_xml_desc(v))
+            for v in storage.storage_pool_list_all_volumes(ref)}
+    assert ours == {name: strip(text) for name, text in theirs["vols"].items()}
+    assert strip(storage.storage_pool_get_xml_desc(ref)) == strip(theirs["pool"])
+    storage.storage_vol_delete(vol)
+    storage.storage_pool_destroy(ref)
