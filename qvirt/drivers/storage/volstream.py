@@ -24,17 +24,21 @@ import stat
 import struct
 import threading
 from collections.abc import Callable
+from typing import Protocol, runtime_checkable
 
 from qvirt.errors import ErrorDomain, ErrorNumber, QvirtError
 
 # Data per packet: the daemon's relay reads its streams in CHUNK-sized frames
-# (daemon/streams.py), so a packet never holds more than one read takes.
-CHUNK = 65536
+# (daemon/streams.py, libvirt's 256 KiB), so a packet never holds more than one read takes.
+CHUNK = 262144
+# Each socket's send buffer: room for a few whole packets (the default is less than one).
+_SOCKET_BUFFER = 4 * CHUNK
 # Packet kinds: the first byte of every packet.
 _DATA = b"D"
 _HOLE = b"H"
 _FAIL = b"F"
 _HOLE_LEN = struct.Struct("!q")
+_ERRNO = struct.Struct("!i")
 # Zero runs shorter than this stay data on a block device (libvirt's detection works in
 # whole blocks too).
 _ZERO_BLOCK = 4096
@@ -44,6 +48,30 @@ _FALLOC_FL_KEEP_SIZE = 0x01
 _FALLOC_FL_PUNCH_HOLE = 0x02
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
+
+
+@runtime_checkable
+class VolumeDevice(Protocol):
+    """What the daemon's relay and the local fd stream need of a volume's stream: a
+    DeviceStream whose I/O runs on a thread of its own, which may carry holes (``sparse``)
+    and which reports, at the finish, whether everything sent reached the volume."""
+
+    sparse: bool
+
+    def fileno(self) -> int: ...
+    def read(self, size: int) -> bytes: ...
+    def write(self, data: bytes) -> int: ...
+    def close(self) -> None: ...
+    def on_revoke(self, handler: Callable[[], None]) -> None: ...
+    def read_segment(self, size: int) -> bytes | int: ...   # data, or a hole's length
+    def write_hole(self, length: int) -> None: ...
+    def finish(self) -> None: ...                          # OSError if the writes failed
+
+
+def _failure(body: bytes) -> OSError:
+    """The thread's error, from its FAIL packet."""
+    code = _ERRNO.unpack(body)[0]
+    return OSError(code, os.strerror(code))
 
 
 def _open_error(path: str, err: OSError) -> QvirtError:
@@ -74,31 +102,39 @@ class VolumeStream:
     DeviceStream's own (a non-sparse stream never yields a hole)."""
 
     def __init__(self, work: Callable[[socket.socket], None], *, sparse: bool,
-                 on_close: Callable[[], None]) -> None:
+                 on_close: Callable[[], None], limit: int = 0) -> None:
         self.sparse = sparse
         self._on_close = on_close
+        # An upload's bound (0: none) and what was taken so far, checked as each write comes,
+        # as libvirt's virFDStreamWrite checks it: up to the bound, then ENOSPC.
+        self._limit = limit
+        self._taken = 0
         self._sock, peer = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        for end in (self._sock, peer):
+            end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, _SOCKET_BUFFER)
         self._sock.setblocking(False)
         self._closed = False
+        self._error: OSError | None = None
         self._thread = threading.Thread(target=self._run, args=(work, peer),
                                         name="qvirt-volstream", daemon=True)
         self._thread.start()
 
-    @staticmethod
-    def _run(work: Callable[[socket.socket], None], peer: socket.socket) -> None:
+    def _run(self, work: Callable[[socket.socket], None], peer: socket.socket) -> None:
         with peer:
             try:
                 work(peer)
             except OSError as err:
+                self._error = err
                 with contextlib.suppress(OSError):
-                    peer.send(_FAIL + os.strerror(err.errno or errno.EIO).encode())
+                    peer.send(_FAIL + _ERRNO.pack(err.errno or errno.EIO))
 
     def fileno(self) -> int:
         return self._sock.fileno()
 
     def read_segment(self, size: int) -> bytes | int:
-        """The next data chunk (b"" at the end), or the length of a hole. ``size`` is at least
-        CHUNK, so one packet is always taken whole."""
+        """The next data chunk (b"" at the end), or the length of a hole. A packet is taken
+        whole whatever ``size`` (at most CHUNK of data): a caller asking less keeps the rest
+        (client/fdstream.py does; the daemon always asks CHUNK)."""
         packet = self._sock.recv(max(size, CHUNK) + 1)
         if not packet:
             return b""
@@ -106,7 +142,7 @@ class VolumeStream:
         if kind == _HOLE:
             return int(_HOLE_LEN.unpack(body)[0])
         if kind == _FAIL:
-            raise OSError(errno.EIO, body.decode())
+            raise _failure(body)
         return body
 
     def read(self, size: int) -> bytes:
@@ -126,12 +162,24 @@ class VolumeStream:
         with contextlib.suppress(BlockingIOError):
             packet = self._sock.recv(CHUNK + 1)
             if packet[:1] == _FAIL:
-                raise OSError(errno.EIO, packet[1:].decode())
+                raise _failure(packet[1:])
         raise OSError(errno.EPIPE, "the volume's stream ended")
 
+    def _room(self, wanted: int) -> int:
+        """How much of ``wanted`` the bound lets through; ENOSPC once it is reached."""
+        if not self._limit:
+            return wanted
+        if self._taken == self._limit:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return min(wanted, self._limit - self._taken)
+
     def write(self, data: bytes) -> int:
-        size = min(len(data), CHUNK)
-        self._send(_DATA + bytes(data[:size]))
+        size = self._room(min(len(data), CHUNK))
+        try:
+            self._sock.sendmsg([_DATA, memoryview(data)[:size]])
+        except (BrokenPipeError, ConnectionResetError):
+            self._raise_failure()
+        self._taken += size
         return size
 
     def write_hole(self, length: int) -> None:
@@ -139,7 +187,9 @@ class VolumeStream:
         thread is behind, as ``write``."""
         if not self.sparse:
             raise OSError(errno.EINVAL, "a hole in a stream that is not sparse")
+        length = self._room(length)
         self._send(_HOLE + _HOLE_LEN.pack(length))
+        self._taken += length
 
     def on_revoke(self, handler: Callable[[], None]) -> None:
         """A volume is never taken back from its stream."""
@@ -155,6 +205,13 @@ class VolumeStream:
         self._thread.join()
         self._on_close()
 
+    def finish(self) -> None:
+        """Closes the stream, then raises the OSError that stopped the thread, if one did: an
+        upload's last writes land (or fail) only after its data was all handed over."""
+        self.close()
+        if self._error is not None:
+            raise OSError(self._error.errno, self._error.strerror)
+
 
 # Download -------------------------------------------------------------------------------------
 
@@ -164,7 +221,7 @@ def _send_all(peer: socket.socket, fd: int, count: int) -> None:
         data = os.read(fd, min(count, CHUNK))
         if not data:
             return
-        peer.sendall(_DATA + data)
+        peer.sendmsg([_DATA, data])
         count -= len(data)
 
 
@@ -243,7 +300,7 @@ def download(path: str, offset: int, length: int, *, sparse: bool,
 
 # Upload ---------------------------------------------------------------------------------------
 
-def _write_all(fd: int, data: bytes) -> None:
+def _write_all(fd: int, data: bytes | memoryview) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view):]
@@ -271,17 +328,17 @@ def _punch(fd: int, pos: int, length: int, block: bool) -> None:
 def upload(path: str, offset: int, length: int, *, sparse: bool,
            on_close: Callable[[], None]) -> VolumeStream:
     """A stream writing into the volume at ``path`` from ``offset``, at most ``length`` bytes
-    (0: no bound)."""
+    (0: no bound; the stream refuses more)."""
     fd, block = _open(path, os.O_WRONLY, offset)
 
     def work(peer: socket.socket) -> None:
         pos = offset
+        buffer = bytearray(CHUNK + 1)
+        view = memoryview(buffer)
         try:
-            while packet := peer.recv(CHUNK + 1):
-                kind, body = packet[:1], packet[1:]
+            while size := peer.recv_into(buffer):
+                kind, body = buffer[:1], view[1:size]
                 count = int(_HOLE_LEN.unpack(body)[0]) if kind == _HOLE else len(body)
-                if length and pos + count > offset + length:
-                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
                 if kind == _HOLE:
                     _punch(fd, pos, count, block)
                 else:
@@ -290,4 +347,4 @@ def upload(path: str, offset: int, length: int, *, sparse: bool,
         finally:
             os.close(fd)
 
-    return VolumeStream(work, sparse=sparse, on_close=on_close)
+    return VolumeStream(work, sparse=sparse, on_close=on_close, limit=length)
