@@ -33,6 +33,7 @@ from qvirt.drivers.base import (
 )
 from qvirt.drivers.storage import wipe as wiping
 from qvirt.drivers.storage.backend import Backend, backend_class
+from qvirt.drivers.storage.backend_scsi import HostPaths
 from qvirt.drivers.storage.capabilities import pool_capabilities_xml
 from qvirt.drivers.storage.events import PoolEventHub
 from qvirt.drivers.storage.paths import StoragePaths
@@ -67,6 +68,8 @@ _VOL_TYPES = {"file": C.VIR_STORAGE_VOL_FILE, "block": C.VIR_STORAGE_VOL_BLOCK,
               "dir": C.VIR_STORAGE_VOL_DIR, "network": C.VIR_STORAGE_VOL_NETWORK,
               "netdir": C.VIR_STORAGE_VOL_NETDIR, "ploop": C.VIR_STORAGE_VOL_PLOOP}
 DEFAULT_POOL = "default"
+# pool types whose backend reads the host's sysfs and /dev (and is handed where they are)
+_HOST_BACKENDS = frozenset({"iscsi", "scsi"})
 
 
 # libvirt function -> the flags it takes (each entry point's virCheckFlags)
@@ -112,9 +115,13 @@ def _inactive_copy(config: StoragePool) -> StoragePool:
 class LocalStorageDriver:
     """The StorageDriver of a local connection (QEMU driver, qvirtd) over ``paths``."""
 
-    def __init__(self, paths: StoragePaths, runner: Runner | None = None) -> None:
+    def __init__(self, paths: StoragePaths, runner: Runner | None = None,
+                 host: HostPaths | None = None) -> None:
+        """``runner`` and ``host`` are the host's tools and its sysfs and /dev, unless a test
+        hands in recorded answers and a laid-out tree."""
         self.paths = paths
         self.runner: Runner = runner if runner is not None else HostRunner()
+        self.host = host if host is not None else HostPaths()
         self._lock = threading.RLock()
         self._pools: dict[str, PoolObj] = {}      # by uuid
         self._backends: dict[str, Backend] = {}
@@ -136,7 +143,11 @@ class LocalStorageDriver:
     def _backend(self, pool_type: str) -> Backend:
         backend = self._backends.get(pool_type)
         if backend is None:
-            backend = backend_class(pool_type)(self.runner)
+            cls = backend_class(pool_type)
+            if pool_type in _HOST_BACKENDS:
+                backend = cls(self.runner, self.host)    # type: ignore[call-arg]
+            else:
+                backend = cls(self.runner)
             self._backends[pool_type] = backend
         return backend
 
@@ -243,7 +254,8 @@ class LocalStorageDriver:
             obj.config = live
         try:
             backend = self._backend(obj.type)
-            running = backend.check_pool(live)
+            # storagePoolUpdateState: a type that cannot check is not running any more
+            running = hasattr(backend, "check_pool") and backend.check_pool(live)
             if running:
                 self._refresh(obj, backend)
         except QvirtError as err:
@@ -387,16 +399,16 @@ class LocalStorageDriver:
     def _start(self, obj: PoolObj, build_flags: int, build: bool = False) -> None:
         """storagePoolCreate's work: build if asked, start, save the state, refresh."""
         backend = self._backend(obj.type)
-        if build:
+        if build and hasattr(backend, "build_pool"):
             backend.build_pool(obj.config, build_flags)
-        backend.start_pool(obj.config)
+        if hasattr(backend, "start_pool"):
+            backend.start_pool(obj.config)
         try:
             self._save_state(obj)
             self._refresh(obj, backend)
         except QvirtError:
             remove(self.paths.state(obj.name))
-            with contextlib.suppress(QvirtError):
-                backend.stop_pool(obj.config)
+            self._stop(obj, backend)
             raise
         self._save_state(obj)
         obj.active = True
@@ -415,6 +427,13 @@ class LocalStorageDriver:
             name = str(vol.name)
             previous = old.get(name)
             obj.volumes[name] = VolObj(vol, previous.in_use if previous else 0)
+
+    @staticmethod
+    def _stop(obj: PoolObj, backend: Backend) -> None:
+        """A failed start or refresh undone, its own failure not reported (libvirt's)."""
+        if hasattr(backend, "stop_pool"):
+            with contextlib.suppress(QvirtError):
+                backend.stop_pool(obj.config)
 
     def _became_inactive(self, obj: PoolObj) -> None:
         """virStoragePoolUpdateInactive: a waiting redefinition takes over; a transient pool
@@ -442,7 +461,9 @@ class LocalStorageDriver:
             if obj.active:
                 raise storage_error(OperationInvalid,
                                     f"storage pool '{obj.name}' is already active")
-            self._backend(obj.type).build_pool(obj.config, flags)
+            backend = self._backend(obj.type)
+            if hasattr(backend, "build_pool"):
+                backend.build_pool(obj.config, flags)
             self._emit(obj, LIFECYCLE, C.VIR_STORAGE_POOL_EVENT_CREATED)
 
     def storage_pool_destroy(self, pool: StoragePoolRef) -> None:
@@ -452,7 +473,9 @@ class LocalStorageDriver:
             if any(v.in_use for v in obj.volumes.values()):
                 busy = next(v for v in obj.volumes.values() if v.in_use)
                 raise storage_error(OperationInvalid, f"volume '{busy.name}' is still in use.")
-            self._backend(obj.type).stop_pool(obj.config)
+            backend = self._backend(obj.type)
+            if hasattr(backend, "stop_pool"):
+                backend.stop_pool(obj.config)
             remove(self.paths.state(obj.name))
             self._emit(obj, LIFECYCLE, C.VIR_STORAGE_POOL_EVENT_STOPPED)
             self._became_inactive(obj)
@@ -479,8 +502,7 @@ class LocalStorageDriver:
             try:
                 self._refresh(obj, backend)
             except QvirtError:
-                with contextlib.suppress(QvirtError):
-                    backend.stop_pool(obj.config)
+                self._stop(obj, backend)
                 remove(self.paths.state(obj.name))
                 self._emit(obj, LIFECYCLE, C.VIR_STORAGE_POOL_EVENT_STOPPED)
                 self._became_inactive(obj)
@@ -631,7 +653,11 @@ class LocalStorageDriver:
             raise no_vol(f"no storage vol with matching path {shown}")
 
     def _refresh_vol(self, obj: PoolObj, vol: VolObj) -> None:
-        self._backend(obj.type).refresh_vol(obj.config, vol.vol)
+        """The volume read again where its type can (libvirt's optional refreshVol); other
+        types keep what the pool's last refresh found."""
+        backend = self._backend(obj.type)
+        if hasattr(backend, "refresh_vol"):
+            backend.refresh_vol(obj.config, vol.vol)
 
     def storage_vol_get_info_flags(self, vol: StorageVolRef,
                                    flags: int = 0) -> StorageVolInfo:
@@ -722,7 +748,8 @@ class LocalStorageDriver:
         try:
             with self._unlocked(*pools):
                 if source is None:
-                    backend.build_vol(obj.config, new.vol.copy(), flags)
+                    if hasattr(backend, "build_vol"):
+                        backend.build_vol(obj.config, new.vol.copy(), flags)
                 else:
                     backend.build_vol_from(obj.config, new.vol.copy(), source[1].vol, flags)
         except BaseException:
@@ -744,6 +771,10 @@ class LocalStorageDriver:
 
     @staticmethod
     def _account(obj: PoolObj, allocated: int) -> None:
+        """The pool's sizes after a volume's change; disk pools are left out, their backend
+        keeping the sizes itself (storageVolCreateXML, storageVolDeleteInternal)."""
+        if obj.type == "disk":
+            return
         config = obj.config
         config.allocation = int(config.allocation or 0) + allocated
         config.available = max(int(config.available or 0) - allocated, 0)
@@ -758,6 +789,10 @@ class LocalStorageDriver:
             if not hasattr(backend, "delete_vol"):
                 raise storage_error(NoSupport, "storage pool does not support vol deletion")
             backend.delete_vol(obj.config, found.vol, flags)
+            if obj.type == "disk":
+                # partitions renumber: libvirt's disk backend reads the whole table again
+                self._refresh(obj, backend)
+                return
             self._account(obj, -int(found.vol.allocation))
             del obj.volumes[found.name]
 
