@@ -104,6 +104,26 @@ class DiskBackend:
         device_is_empty(self.runner, path, _format(pool), writelabel=False,
                         fallback=self._check_label)
 
+    def check_pool(self, pool: StoragePool) -> bool:
+        """virStorageBackendDiskCheckPool: after a restart the pool runs on if its device is
+        still there with its label; a device gone means stopped, another label an error."""
+        path = _device(pool).path or ""
+        if not os.path.exists(path):
+            return False
+        assert pool.source is not None
+        if _format(pool) == "unknown":
+            pool.source.format = "dos"
+        device_is_empty(self.runner, path, _format(pool), writelabel=False,
+                        fallback=self._check_label)
+        return True
+
+    def delete_pool(self, pool: StoragePool, flags: int) -> None:
+        """virStorageBackendDiskDeletePool: the partition table zeroed."""
+        if flags:
+            raise InvalidArg(f"unsupported flags (0x{flags:x}) in function "
+                             "virStorageBackendDiskDeletePool")
+        zero_partition_table(_device(pool).path or "", 1024 * 1024)
+
     def build_pool(self, pool: StoragePool, flags: int) -> None:
         unknown = flags & ~(BUILD_NO_OVERWRITE | BUILD_OVERWRITE)
         if unknown:

@@ -766,6 +766,8 @@ class LocalStorageDriver:
                 backend.delete_vol(obj.config, new.vol, 0)
             obj.volumes.pop(new.name, None)
             raise
+        if obj.type == "disk":
+            _extended_grows(obj, new.vol)
         self._account(obj, int(new.vol.allocation))
         return obj.vol_ref(new)
 
@@ -939,6 +941,26 @@ class LocalStorageDriver:
             self._refresh_vol(obj, found)
             target = found.vol.target
             return str(found.vol.type), found.path, target.format if target else None
+
+
+def _extent(vol: StorageVol) -> tuple[int, int] | None:
+    if not vol.extents or not vol.extents[0].extents:
+        return None
+    extent = vol.extents[0].extents[0]
+    return int(extent.start), int(extent.end)
+
+
+def _extended_grows(obj: PoolObj, new: StorageVol) -> None:
+    """A new logical partition counts in its extended partition's allocation, the one whose
+    extent holds it (virStorageBackendDiskMakeDataVol)."""
+    inner = _extent(new)
+    if inner is None:
+        return
+    for vol in obj.volumes.values():
+        outer = _extent(vol.vol)
+        if vol.vol is not new and outer is not None and outer[0] < inner[0] \
+                and inner[1] <= outer[1]:
+            vol.vol.allocation = int(vol.vol.allocation or 0) + int(new.allocation or 0)
 
 
 def _parse_clone(xml: str, flags: int) -> tuple[StorageVol, bool]:
