@@ -15,6 +15,7 @@ import logging
 import os
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from lxml import etree
 
@@ -110,6 +111,17 @@ def _inactive_copy(config: StoragePool) -> StoragePool:
     for name in ("capacity", "allocation", "available"):
         setattr(copy, name, 0)
     return copy
+
+
+@dataclass(frozen=True)
+class VolumeSource:
+    """What a guest's volume disk stands for: the volume's type, path and format, and a copy
+    of its pool's running definition (a network volume's host, target and initiator)."""
+
+    type: str
+    path: str
+    format: str | None
+    pool: StoragePool
 
 
 class LocalStorageDriver:
@@ -924,9 +936,10 @@ class LocalStorageDriver:
 
     # For the QEMU driver -----------------------------------------------------------------------
 
-    def volume_source(self, pool_name: str, vol_name: str) -> tuple[str, str, str | None]:
-        """virStorageTranslateDiskSourcePool's look-up: the pool's type, the volume's path and
-        its format, with libvirt's errors for a missing or inactive pool."""
+    def volume_source(self, pool_name: str, vol_name: str) -> VolumeSource:
+        """virStorageTranslateDiskSourcePool's look-up: the volume as its pool last found it
+        and the running pool's definition, with libvirt's errors for a missing or inactive
+        pool."""
         with self._lock:
             obj = self._by_name(pool_name)
             if obj is None:
@@ -940,7 +953,8 @@ class LocalStorageDriver:
                 raise no_vol(f"no storage vol with matching name '{vol_name}'")
             self._refresh_vol(obj, found)
             target = found.vol.target
-            return str(found.vol.type), found.path, target.format if target else None
+            return VolumeSource(str(found.vol.type), found.path,
+                                target.format if target else None, obj.config.copy())
 
 
 def _extent(vol: StorageVol) -> tuple[int, int] | None:
