@@ -223,3 +223,31 @@ def test_guest_data_disk_from_an_iscsi_direct_volume(driver: QemuDriver, tiny_im
         label = subprocess.run(["blkid", "-s", "LABEL", "-o", "value", str(target.lun_file)],
                                capture_output=True, text=True, check=False).stdout.strip()
         assert label == "tiny-data"
+
+
+@pytest.mark.integration
+def test_deleting_a_volume_a_running_guest_uses(driver: QemuDriver, tiny_image: Path,
+                                                tmp_path: Path) -> None:
+    """storageVolDelete refuses only a volume its own jobs hold (a build, a wipe, a stream):
+    libvirt 9.0 looks at no guest, so the file goes while QEMU keeps it open, and the guest
+    goes on reading and writing the data it has there until it stops."""
+    from tests.drivers.qemu.conftest import Console, guest_run, wait_agent
+    storage = driver.storage
+    pool = storage.storage_pool_lookup_by_name("default")
+    vol = storage.storage_vol_create_xml(
+        pool, "<volume><name>busy.img</name><capacity unit='MiB'>64</capacity>"
+              "<allocation>0</allocation></volume>")
+    xml, console_path = volume_disk_xml(tiny_image, tmp_path / "g", "default", "busy.img")
+    ref = driver.domain_create_xml(xml, 0)
+    Console(console_path).wait_for("TINY-GUEST-READY")
+    wait_agent(driver, ref)
+    assert guest_run(driver, ref, "echo before > /data/f && sync")[0] == 0
+    storage.storage_vol_delete(vol)
+    assert not Path(vol.key).exists()
+    with pytest.raises(QvirtError) as gone:
+        storage.storage_vol_lookup_by_name(pool, "busy.img")
+    assert gone.value.code == ErrorNumber.NO_STORAGE_VOL
+    code, out = guest_run(driver, ref, "echo after >> /data/f && sync && "
+                                       "echo 3 > /proc/sys/vm/drop_caches && cat /data/f")
+    assert (code, out) == (0, "before\nafter\n")
+    driver.domain_destroy_flags(ref)
