@@ -236,6 +236,16 @@ class DiskBackend:
 
     # -- reading the table ------------------------------------------------------------------
 
+    def check_wipe(self, pool: StoragePool, vol: StorageVol) -> None:
+        """virStorageBackendDiskVolWipe: an extended partition holds only the logical ones'
+        table, never wiped."""
+        path = vol.target.path if vol.target is not None else None
+        real = os.path.realpath(path or "")
+        for region in self.read_table(pool).regions:
+            if region.kind == "extended" and region.path is not None \
+                    and os.path.realpath(region.path) == real:
+                raise _error(ErrorNumber.NO_SUPPORT, f"cannot wipe extended partition '{path}'")
+
     def read_table(self, pool: StoragePool) -> Table:
         """The two readings libvirt_parthelper makes (-g, then the listing), from parted."""
         device = _device(pool)

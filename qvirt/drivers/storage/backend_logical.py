@@ -59,6 +59,8 @@ def _error(code: int, detail: str) -> QvirtError:
 class LogicalBackend:
     def __init__(self, runner: Runner) -> None:
         self.runner = runner
+        # the paths of the sparse volumes (lv_attr 's': made with --virtualsize) lvs showed
+        self.sparse: set[str] = set()
 
     # -- the pool ---------------------------------------------------------------------------
 
@@ -192,6 +194,14 @@ class LogicalBackend:
         self.runner.run([LVCHANGE, "-aln", path])
         self.runner.run(remove)
 
+    def check_wipe(self, pool: StoragePool, vol: StorageVol) -> None:
+        """virStorageBackendLogicalVolWipe: writing over a sparse volume would fill its
+        snapshot and leave it inactive, so libvirt refuses."""
+        path = vol.target.path if vol.target is not None else None
+        if path in self.sparse:
+            raise _error(ErrorNumber.NO_SUPPORT,
+                         f"logical volume '{path}' is sparse, volume wipe not supported")
+
     # -- the tools' answers -----------------------------------------------------------------
 
     def _find_lvs(self, pool: StoragePool, vol: StorageVol | None,
@@ -230,6 +240,10 @@ class LogicalBackend:
             vol.backing_store = backing
         if vol.key is None:
             vol.key = groups[2]
+        if attrs[0] == "s":
+            self.sparse.add(vol.target.path)
+        else:
+            self.sparse.discard(vol.target.path)
         size = read_block_info(vol.target, False)
         vol.capacity = size
         vol.physical = size

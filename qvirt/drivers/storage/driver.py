@@ -820,6 +820,9 @@ class LocalStorageDriver:
         with self._lock:
             obj, found = self._vol(vol)
             self._check_idle(found)
+            backend = self._backend(obj.type)
+            if hasattr(backend, "check_wipe"):      # the type's own refusals (its wipeVol)
+                backend.check_wipe(obj.config, found.vol)
             self._refresh_vol(obj, found)
             length = int(found.vol.allocation)
             found.in_use += 1

@@ -50,7 +50,8 @@ def oracle_loop(tmp_path: Path) -> Iterator[str]:
 def session(pool: str, dev: str) -> str:
     """virsh's commands for one disk pool's life: build, six partitions (a primary, the
     extended one, a swap and a plain primary, two logical ones), the views, a refused
-    second extended partition, a refresh, and the pool taken down and wiped."""
+    second extended partition, the extended one's wipe, a refresh, and the pool taken down
+    and wiped."""
     n = os.path.basename(dev)
     creates = [f"vol-create-as {pool} {n}p1 8M",
                f"vol-create-as {pool} {n}p2 20M --format extended",
@@ -66,6 +67,7 @@ def session(pool: str, dev: str) -> str:
                       f"pool-build {pool}", f"pool-start {pool}", *creates, *views,
                       f"vol-create-as {pool} {n}p7 1M --format extended",
                       f"vol-create-as {pool} {n}p7 1G",
+                      f"vol-wipe {n}p2 --pool {pool}",
                       f"pool-refresh {pool}", *views,
                       f"pool-destroy {pool}", f"pool-delete {pool}",
                       f"pool-undefine {pool}"])

@@ -150,3 +150,37 @@ def test_a_group_gone_after_a_restart_leaves_the_pool_stopped(outputs: dict[str,
         gone.assert_done()
     finally:
         storage.close()
+
+
+def test_a_sparse_volume_is_not_wiped(outputs: dict[str, Any], nodes: Path,
+                                      tmp_path: Path) -> None:
+    """virStorageBackendLogicalVolWipe refuses a sparse volume (lv_attr 's', made with
+    --virtualsize): writing would fill its snapshot and leave it inactive."""
+    step = Steps(outputs, "/dev/loop0")
+    row = step("lvs", active=True).stdout.splitlines()[0]
+    sparse = row.replace("lv1##", "sp#[sp_vorigin]#").replace("ffff01", "ffff04").replace(
+        "-wi-a-----", "swi-a-s---")
+    runner = RecordedRunner([
+        step("vgscan"), step("pvs"), step("vgchange_on"), step("lvs", active=True),
+        step("vgs"),
+        Step(("/sbin/lvcreate", "--name", "sp", "-L", "1K", "--type", "snapshot",
+              "--virtualsize", "65536K", VG, "--yes"),
+             effect=lambda: make_node(nodes, "sp", 64 * MiB)),
+        Step(step("lvs").argv, sparse + "\n"),
+    ])
+    storage = LocalStorageDriver(StoragePaths.under(tmp_path / "root"), runner=runner)
+    try:
+        pool = storage.storage_pool_create_xml(
+            f"<pool type='logical'><name>{VG}</name><source><device path='/dev/loop0'/>"
+            "</source></pool>")
+        vol = storage.storage_vol_create_xml(
+            pool, "<volume><name>sp</name><capacity unit='MiB'>64</capacity>"
+                  "<allocation>0</allocation></volume>")
+        with pytest.raises(QvirtError) as refused:
+            storage.storage_vol_wipe(vol)
+        assert (refused.value.code, refused.value.message) == (
+            ErrorNumber.NO_SUPPORT, "this function is not supported by the connection driver: "
+            f"logical volume '/dev/{VG}/sp' is sparse, volume wipe not supported")
+        runner.assert_done()
+    finally:
+        storage.close()
