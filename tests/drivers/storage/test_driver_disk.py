@@ -50,8 +50,8 @@ def oracle_loop(tmp_path: Path) -> Iterator[str]:
 def session(pool: str, dev: str) -> str:
     """virsh's commands for one disk pool's life: build, six partitions (a primary, the
     extended one, a swap and a plain primary, two logical ones), the views, a refused
-    second extended partition, the extended one's wipe, a refresh, and the pool taken down
-    and wiped."""
+    second extended partition, the extended one's wipe, a clone into a new logical one, a
+    refresh, and the pool taken down and wiped."""
     n = os.path.basename(dev)
     creates = [f"vol-create-as {pool} {n}p1 8M",
                f"vol-create-as {pool} {n}p2 20M --format extended",
@@ -68,6 +68,7 @@ def session(pool: str, dev: str) -> str:
                       f"vol-create-as {pool} {n}p7 1M --format extended",
                       f"vol-create-as {pool} {n}p7 1G",
                       f"vol-wipe {n}p2 --pool {pool}",
+                      f"vol-clone {n}p6 {n}p7 --pool {pool}",
                       f"pool-refresh {pool}", *views,
                       f"pool-destroy {pool}", f"pool-delete {pool}",
                       f"pool-undefine {pool}"])
@@ -128,6 +129,15 @@ def test_disk_pool_through_the_api(loop: str, tmp_path: Path) -> None:
         sizes = pool.info()
         assert sizes[1] == 67107840
         assert sizes[2] + sizes[3] <= sizes[1]
+        pattern = bytes(range(256)) * 4096
+        with open(f"{loop}p1", "r+b") as part:
+            part.write(pattern)
+        clone = pool.createXMLFrom(_vol_xml(f"{n}p7", MiB), pool.storageVolLookupByName(
+            f"{n}p1"), 0)
+        with open(clone.path(), "rb") as part:
+            assert part.read(len(pattern) + 1) == pattern + b"\0"
+        assert clone.info()[1] >= pool.storageVolLookupByName(f"{n}p1").info()[1]
+        clone.delete(0)
         six = pool.storageVolLookupByName(f"{n}p6").info()
         pool.storageVolLookupByName(f"{n}p5").delete(0)
         assert sorted(pool.listVolumes()) == [f"{n}p{i}" for i in range(1, 6)]
