@@ -24,8 +24,8 @@ from qvirt.conf.storage_common import Permissions
 from qvirt.conf.storage_pool import FreeExtent, SourceDevice, StoragePool
 from qvirt.conf.storage_vol import Extent, ExtentDevice, StorageVol, Timestamps, VolumeTarget
 from qvirt.drivers.storage.backend import PoolState
+from qvirt.drivers.storage.block_copy import create_block_from
 from qvirt.drivers.storage.runner import Runner
-from qvirt.drivers.storage.storage_errors import system_error
 from qvirt.errors import (
     ErrorDomain,
     ErrorNumber,
@@ -35,9 +35,6 @@ from qvirt.errors import (
 )
 
 SECTOR_SIZE = 512
-COPY_CHUNK = 1024 * 1024
-PREALLOC_METADATA = 1 << 0        # VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA
-CREATE_REFLINK = 1 << 1           # VIR_STORAGE_VOL_CREATE_REFLINK
 BUILD_NO_OVERWRITE = 1 << 2
 BUILD_OVERWRITE = 1 << 3
 
@@ -216,31 +213,7 @@ class DiskBackend:
 
     def build_vol_from(self, pool: StoragePool, vol: StorageVol, source: StorageVol,
                        flags: int) -> None:
-        """storageBackendCreateBlockFrom: the new partition made, the source's bytes are
-        written over it, every one (stale data must not show through a hole), a non-raw
-        image converted by qemu-img; then its owner and mode as the volume asks."""
-        unknown = flags & ~(PREALLOC_METADATA | CREATE_REFLINK)
-        if unknown:
-            raise InvalidArg(f"unsupported flags (0x{unknown:x}) in function "
-                             "storageBackendCreateBlockFrom")
-        if flags & PREALLOC_METADATA:
-            raise _error(ErrorNumber.OPERATION_UNSUPPORTED,
-                         "metadata preallocation is not supported for block volumes")
-        assert vol.target is not None and source.target is not None
-        path, src = str(vol.target.path), str(source.target.path)
-        fmt = source.target.format
-        if source.type == "file" and fmt not in (None, "raw"):
-            self.runner.run(["qemu-img", "convert", "-f", str(fmt), "-O", "raw", src, path])
-            return
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
-        except OSError as err:
-            raise system_error(f"cannot create path '{path}'", err) from err
-        try:
-            _copy_all(src, fd, path)
-            _set_perms(fd, path, vol.target.permissions)
-        finally:
-            os.close(fd)
+        create_block_from(self.runner, vol, source, flags)
 
     def delete_vol(self, pool: StoragePool, vol: StorageVol, flags: int) -> None:
         """parted rm of the partition the volume's node names. The caller refreshes the pool
@@ -566,47 +539,6 @@ def read_block_info(target: VolumeTarget, tolerate: bool) -> int:
     times.btime = "0"
     target.timestamps = times
     return size
-
-
-def _copy_all(src: str, fd: int, path: str) -> None:
-    """virStorageBackendCopyToFD without sparseness: the source to its end, or the
-    partition's, whichever comes first."""
-    try:
-        sfd = os.open(src, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError as err:
-        raise system_error(f"could not open input path '{src}'", err) from err
-    try:
-        room = os.lseek(fd, 0, os.SEEK_END)
-        pos = 0
-        while pos < room:
-            data = os.pread(sfd, min(COPY_CHUNK, room - pos), pos)
-            if not data:
-                break
-            os.pwrite(fd, data, pos)
-            pos += len(data)
-        os.fsync(fd)
-    except OSError as err:
-        raise system_error(f"failed writing to '{path}'", err) from err
-    finally:
-        os.close(sfd)
-
-
-def _set_perms(fd: int, path: str, perms: Permissions | None) -> None:
-    """The owner where the volume names another, and its mode (0600 unless named)."""
-    st = os.fstat(fd)
-    uid = perms.owner if perms is not None and perms.owner is not None else -1
-    gid = perms.group if perms is not None and perms.group is not None else -1
-    uid, gid = (-1 if uid == st.st_uid else uid), (-1 if gid == st.st_gid else gid)
-    try:
-        if uid != -1 or gid != -1:
-            os.fchown(fd, uid, gid)
-    except OSError as err:
-        raise system_error(f"cannot chown '{path}' to ({uid}, {gid})", err) from err
-    mode = perms.mode if perms is not None and perms.mode is not None else 0o600
-    try:
-        os.fchmod(fd, mode)
-    except OSError as err:
-        raise system_error(f"cannot set mode of '{path}' to {mode:04o}", err) from err
 
 
 def zero_partition_table(path: str, size: int) -> None:

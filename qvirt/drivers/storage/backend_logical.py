@@ -26,6 +26,7 @@ from qvirt.drivers.storage.backend_disk import (
     read_block_info,
     zero_partition_table,
 )
+from qvirt.drivers.storage.block_copy import create_block_from
 from qvirt.drivers.storage.runner import Runner
 from qvirt.errors import ErrorDomain, ErrorNumber, InternalError, InvalidArg, QvirtError
 
@@ -181,6 +182,11 @@ class LogicalBackend:
             with contextlib.suppress(QvirtError):
                 self.delete_vol(pool, vol, 0)
             raise
+
+    def build_vol_from(self, pool: StoragePool, vol: StorageVol, source: StorageVol,
+                       flags: int) -> None:
+        """virStorageBackendLogicalBuildVolFrom: the new volume filled from the source."""
+        create_block_from(self.runner, vol, source, flags)
 
     def delete_vol(self, pool: StoragePool, vol: StorageVol, flags: int) -> None:
         """lvremove -f; if that fails, deactivate (lvchange -aln) and try once more."""

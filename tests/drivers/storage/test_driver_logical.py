@@ -184,3 +184,42 @@ def test_a_sparse_volume_is_not_wiped(outputs: dict[str, Any], nodes: Path,
         runner.assert_done()
     finally:
         storage.close()
+
+
+def test_a_clone_is_a_new_volume_filled_from_its_source(outputs: dict[str, Any], nodes: Path,
+                                                        tmp_path: Path) -> None:
+    """virStorageBackendLogicalBuildVolFrom: lvcreate at the source's size, then every byte
+    of the source written over the new volume (here the nodes are plain files)."""
+    step = Steps(outputs, "/dev/loop0")
+    row = step("lvs", active=True).stdout.splitlines()[0]
+    clone_row = row.replace("lv1##", "lvc##").replace("ffff01", "ffff05")
+    pattern = bytes(range(256)) * 4096
+    with open(nodes / "lv1", "r+b") as f:
+        f.write(pattern)
+    with open(nodes / "stale", "wb") as f:          # what the new volume held before
+        f.write(b"\xff" * 8 * MiB)
+    runner = RecordedRunner([
+        step("vgscan"), step("pvs"), step("vgchange_on"), step("lvs", active=True),
+        step("vgs"),
+        Step(("/sbin/lvcreate", "--name", "lvc", "-L", "8192K", VG, "--yes"),
+             effect=lambda: (nodes / "stale").rename(nodes / "lvc")),
+        Step(step("lvs").argv, clone_row + "\n"),
+    ])
+    storage = LocalStorageDriver(StoragePaths.under(tmp_path / "root"), runner=runner)
+    try:
+        pool = storage.storage_pool_create_xml(
+            f"<pool type='logical'><name>{VG}</name><source><device path='/dev/loop0'/>"
+            "</source></pool>")
+        source = storage.storage_vol_lookup_by_name(pool, "lv1")
+        clone = storage.storage_vol_create_xml_from(pool, "<volume><name>lvc</name></volume>",
+                                                    source)
+        runner.assert_done()
+        data = (nodes / "lvc").read_bytes()
+        assert data[:len(pattern)] == pattern
+        assert data[len(pattern):] == bytes(8 * MiB - len(pattern))
+        assert (nodes / "lvc").stat().st_mode & 0o777 == 0o600
+        info = storage.storage_pool_get_info(pool)
+        assert info.allocation == 20971520 + 8 * MiB
+        assert storage.storage_vol_get_info_flags(clone).capacity == 8 * MiB
+    finally:
+        storage.close()
