@@ -7,6 +7,7 @@ test's own so it never meets test_backend_logical.py's nodes."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -202,7 +203,7 @@ def test_a_clone_is_a_new_volume_filled_from_its_source(outputs: dict[str, Any],
         step("vgscan"), step("pvs"), step("vgchange_on"), step("lvs", active=True),
         step("vgs"),
         Step(("/sbin/lvcreate", "--name", "lvc", "-L", "8192K", VG, "--yes"),
-             effect=lambda: (nodes / "stale").rename(nodes / "lvc")),
+             effect=lambda: os.replace(nodes / "stale", nodes / "lvc")),
         Step(step("lvs").argv, clone_row + "\n"),
     ])
     storage = LocalStorageDriver(StoragePaths.under(tmp_path / "root"), runner=runner)
