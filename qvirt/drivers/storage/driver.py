@@ -71,6 +71,8 @@ _VOL_TYPES = {"file": C.VIR_STORAGE_VOL_FILE, "block": C.VIR_STORAGE_VOL_BLOCK,
 DEFAULT_POOL = "default"
 # pool types whose backend reads the host's sysfs and /dev (and is handed where they are)
 _HOST_BACKENDS = frozenset({"iscsi", "scsi"})
+# pool types whose volumes are not the host's to read and write (no uploadVol/downloadVol)
+_NO_STREAMS = frozenset({"iscsi-direct"})
 
 
 # libvirt function -> the flags it takes (each entry point's virCheckFlags)
@@ -828,7 +830,10 @@ class LocalStorageDriver:
             found.in_use += 1
             try:
                 with self._unlocked(obj):
-                    wiping.wipe(self.runner, found.path, length, algorithm)
+                    if hasattr(backend, "wipe_vol"):     # a type that wipes its own way
+                        backend.wipe_vol(obj.config, found.vol.copy(), algorithm, flags)
+                    else:
+                        wiping.wipe(self.runner, found.path, length, algorithm)
             finally:
                 found.in_use -= 1
             self._refresh_vol(obj, found)
@@ -876,6 +881,9 @@ class LocalStorageDriver:
         elif found.building:
             raise storage_error(OperationInvalid,
                                 f"volume '{found.name}' is still being allocated.")
+        if obj.type in _NO_STREAMS:
+            raise storage_error(NoSupport, "storage pool doesn't support volume "
+                                + ("upload" if upload else "download"))
         found.in_use += 1
         return obj, found
 

@@ -87,3 +87,39 @@ def test_cli_lists_the_lun_and_finds_the_target(target: Target, tmp_path: Path) 
     assert (f"<sources>\n  <source>\n    <host name='127.0.0.1' port='{target.port}'/>\n"
             f"    <device path='{IQN}'/>\n") in out.stdout
     assert out.stdout.endswith("Pool direct destroyed\n\n")
+
+
+def test_wipe_restart_and_streams(target: Target, tmp_path: Path) -> None:
+    """A zero wipe writes every block of the LUN (libvirt's through libiscsi, qvirt's
+    through QEMU's initiator), other algorithms are refused; the pool found running after a
+    restart runs on (libvirt's check answers with the pool's own state); uploads and
+    downloads are refused, the backend having none."""
+    uri = f"qemu:///embed?root={tmp_path}"
+    conn = qvirt.open(uri)
+    try:
+        pool = conn.storagePoolDefineXML(pool_xml(target, "kept"), 0)
+        pool.create(0)
+    finally:
+        conn.close()
+    target.lun_file.write_bytes(b"\xa5" * 16 * MiB)
+    conn = qvirt.open(uri)
+    try:
+        pool = conn.storagePoolLookupByName("kept")
+        assert pool.isActive() == 1
+        vol = pool.storageVolLookupByName("unit:0:0:1")
+        with pytest.raises(QvirtError) as random:
+            vol.wipePattern(qvirt.VIR_STORAGE_VOL_WIPE_ALG_RANDOM, 0)
+        assert (random.value.code, random.value.message) == (
+            ErrorNumber.INVALID_ARG, "invalid argument: unsupported algorithm 8")
+        vol.wipe(0)
+        assert target.lun_file.read_bytes() == bytes(16 * MiB)
+        for call, what in ((vol.upload, "upload"), (vol.download, "download")):
+            with pytest.raises(QvirtError) as nostream:
+                call(conn.newStream(0), 0, 0, 0)
+            assert nostream.value.message == ("this function is not supported by the "
+                                              f"connection driver: storage pool doesn't "
+                                              f"support volume {what}")
+        pool.destroy()
+        pool.undefine()
+    finally:
+        conn.close()
