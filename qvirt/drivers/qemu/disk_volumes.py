@@ -55,7 +55,10 @@ def translate_volumes(dom: Domain, storage: LocalStorageDriver) -> list[Translat
             raise ConfigUnsupported("'startupPolicy' is only valid for 'file' type volume",
                                     domain=ErrorDomain.DOMAIN)
         disk_type, attribute = _HOST_TYPES[found.type]
-        done.append(Translated(disk, src.pool, src.volume, src.mode, attribute))
+        # an iscsi pool's volume is opened on the host unless the disk says otherwise, and
+        # the live XML says so
+        mode = "host" if pool_type == "iscsi" and src.mode is None else src.mode
+        done.append(Translated(disk, src.pool, src.volume, mode, attribute))
         disk.type = disk_type
         src.pool = src.volume = src.mode = None
         setattr(src, attribute, found.path)
