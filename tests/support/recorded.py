@@ -86,8 +86,7 @@ class RecordedRunner:
 
 
 def said(message: str) -> str:
-    """A failed command's message as libvirt's reads, compared with blanks collapsed (libvirt
-    keeps the tool's output as it was; runner.command_failed strips it) and the prefix once
-    (command_failed on main still writes "internal error: " into its detail too)."""
+    """A failed command's message as libvirt's reads, compared with blanks collapsed (a
+    message read back from virsh has lost its trailing newline) and the prefix once."""
     text = " ".join(message.split())
     return text.replace("internal error: internal error: ", "internal error: ")

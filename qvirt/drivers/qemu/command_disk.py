@@ -223,9 +223,9 @@ def _network_props(src: DiskSource, index: int) -> Props:
         return props
     if protocol == "iscsi":
         target, _, lun = (src.name or "").partition("/")
-        return {"driver": "iscsi", "portal": f"{host.name}:{host.port or 3260}"
-                if host else None, "target": target, "lun": int(lun or 0),
-                "transport": "tcp"}
+        return drop_none({"driver": "iscsi", "portal": f"{host.name}:{host.port or 3260}"
+                          if host else None, "target": target, "lun": int(lun or 0),
+                          "transport": "tcp", "initiator-name": src.initiator_iqn})
     if protocol == "gluster":
         volume, _, path = (src.name or "").lstrip("/").partition("/")
         servers = [drop_none({"type": "unix", "path": h.socket} if h.transport == "unix"

@@ -24,6 +24,7 @@ from qvirt.conf.storage_common import Permissions
 from qvirt.conf.storage_pool import FreeExtent, SourceDevice, StoragePool
 from qvirt.conf.storage_vol import Extent, ExtentDevice, StorageVol, Timestamps, VolumeTarget
 from qvirt.drivers.storage.backend import PoolState
+from qvirt.drivers.storage.block_copy import create_block_from
 from qvirt.drivers.storage.runner import Runner
 from qvirt.errors import (
     ErrorDomain,
@@ -103,6 +104,26 @@ class DiskBackend:
             raise InvalidArg(f"device path '{path}' doesn't exist", domain=ErrorDomain.STORAGE)
         device_is_empty(self.runner, path, _format(pool), writelabel=False,
                         fallback=self._check_label)
+
+    def check_pool(self, pool: StoragePool) -> bool:
+        """virStorageBackendDiskCheckPool: after a restart the pool runs on if its device is
+        still there with its label; a device gone means stopped, another label an error."""
+        path = _device(pool).path or ""
+        if not os.path.exists(path):
+            return False
+        assert pool.source is not None
+        if _format(pool) == "unknown":
+            pool.source.format = "dos"
+        device_is_empty(self.runner, path, _format(pool), writelabel=False,
+                        fallback=self._check_label)
+        return True
+
+    def delete_pool(self, pool: StoragePool, flags: int) -> None:
+        """virStorageBackendDiskDeletePool: the partition table zeroed."""
+        if flags:
+            raise InvalidArg(f"unsupported flags (0x{flags:x}) in function "
+                             "virStorageBackendDiskDeletePool")
+        zero_partition_table(_device(pool).path or "", 1024 * 1024)
 
     def build_pool(self, pool: StoragePool, flags: int) -> None:
         unknown = flags & ~(BUILD_NO_OVERWRITE | BUILD_OVERWRITE)
@@ -190,6 +211,10 @@ class DiskBackend:
         pool.capacity, pool.allocation, pool.available = (sizes.capacity, allocation,
                                                           sizes.available)
 
+    def build_vol_from(self, pool: StoragePool, vol: StorageVol, source: StorageVol,
+                       flags: int) -> None:
+        create_block_from(self.runner, vol, source, flags)
+
     def delete_vol(self, pool: StoragePool, vol: StorageVol, flags: int) -> None:
         """parted rm of the partition the volume's node names. The caller refreshes the pool
         afterwards, as libvirt does (logical partitions renumber)."""
@@ -215,6 +240,16 @@ class DiskBackend:
         self.runner.run(["parted", src_path, "rm", "--script", part_num])
 
     # -- reading the table ------------------------------------------------------------------
+
+    def check_wipe(self, pool: StoragePool, vol: StorageVol) -> None:
+        """virStorageBackendDiskVolWipe: an extended partition holds only the logical ones'
+        table, never wiped."""
+        path = vol.target.path if vol.target is not None else None
+        real = os.path.realpath(path or "")
+        for region in self.read_table(pool).regions:
+            if region.kind == "extended" and region.path is not None \
+                    and os.path.realpath(region.path) == real:
+                raise _error(ErrorNumber.NO_SUPPORT, f"cannot wipe extended partition '{path}'")
 
     def read_table(self, pool: StoragePool) -> Table:
         """The two readings libvirt_parthelper makes (-g, then the listing), from parted."""

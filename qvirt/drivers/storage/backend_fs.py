@@ -318,7 +318,7 @@ class NetFSBackend(_Mounted):
 
     def find_pool_sources(self, src_spec: str | None, flags: int) -> str:
         """virStorageBackendFileSystemNetFindPoolSources: the host's NFS exports, as
-        showmount lists them."""
+        showmount lists them (none: an empty list)."""
         if not src_spec:
             raise InvalidArg("hostname must be specified for netfs sources", domain=_STORAGE)
         from qvirt.conf.storage_pool import PoolSource
@@ -326,18 +326,19 @@ class NetFSBackend(_Mounted):
         if len(spec.hosts) != 1:
             raise InvalidArg("Expected exactly 1 host for the storage pool", domain=_STORAGE)
         host = str(spec.hosts[0].name)
-        result = self.runner.run(["showmount", "--no-headers", "--exports", host],
-                                 check=False)
-        exports = []
-        if result.status == 0:
-            for line in result.stdout.splitlines():
-                # libvirt's "^(/.*\S) +\S+$": the export may hold blanks, its clients not
-                found = re.fullmatch(r"(/.*\S) +\S+", line)
-                if found:
-                    exports.append(found.group(1))
-        if not exports:
+        try:
+            result = self.runner.run(["showmount", "--no-headers", "--exports", host])
+        except QvirtError as err:
+            # showmount failed or is missing, and no gluster tool to ask instead: libvirt's
+            # words replace the tool's
             raise OperationFailed(f"no storage pools were found on host '{host}'",
-                                  domain=_STORAGE)
+                                  domain=_STORAGE) from err
+        exports = []
+        for line in result.stdout.splitlines():
+            # libvirt's "^(/.*\S) +\S+$": the export may hold blanks, its clients not
+            found = re.fullmatch(r"(/.*\S) +\S+", line)
+            if found:
+                exports.append(found.group(1))
         lines = ["<sources>"]
         for path in exports:
             lines += ["  <source>", f"    <host name='{escape(host)}'/>",

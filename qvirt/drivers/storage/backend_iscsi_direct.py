@@ -3,13 +3,16 @@ libiscsi and talks to the target itself; qvirt runs libiscsi's own command-line 
 (iscsi-ls for discovery and the LUN list, iscsi-readcapacity16 for sizes), which speak the
 same protocol through the same library. Volumes are network volumes named unit:0:0:LUN with
 libvirt's ip-PORTAL-iscsi-TARGET-lun-N keys and paths; ``volume_url`` gives the iscsi:// URL
-QEMU's iSCSI block driver opens them by. There is no check_pool: libvirt answers with the
-pool object's own state, which the driver holds."""
+QEMU's iSCSI block driver opens them by. The check after a restart answers with the pool's
+own state, as libvirt's does (a pool found running stays running); a zero wipe writes the
+LUN over through QEMU's own initiator (qemu-img), as libvirt writes it through libiscsi."""
 
 from __future__ import annotations
 
+import json
 import re
 
+from qvirt import constants as C
 from qvirt.conf.storage_pool import PoolSource, StoragePool
 from qvirt.conf.storage_vol import StorageVol, VolumeTarget
 from qvirt.drivers.storage.backend import PoolState
@@ -109,6 +112,32 @@ class ISCSIDirectBackend:
             state.volumes.append(vol)
         return state
 
+    def check_pool(self, pool: StoragePool) -> bool:
+        """virStorageBackendISCSIDirectCheckPool: the pool's own state, which for a pool the
+        driver found running is running."""
+        return True
+
+    def wipe_vol(self, pool: StoragePool, vol: StorageVol, algorithm: int,
+                 flags: int) -> None:
+        """virStorageBackenISCSIDirectWipeVol: zeros over every block of the LUN; no other
+        algorithm."""
+        if flags:
+            raise InvalidArg(f"unsupported flags (0x{flags:x}) in function "
+                             "virStorageBackenISCSIDirectWipeVol")
+        source = _source(pool)
+        iqn, where, target = (str(source.initiator_iqn), portal(source),
+                              str(source.devices[0].path))
+        lun = lun_of(vol)
+        if algorithm != C.VIR_STORAGE_VOL_WIPE_ALG_ZERO:
+            raise InvalidArg(f"unsupported algorithm {algorithm}", domain=ErrorDomain.STORAGE)
+        size = self._capacity(iqn, where, target, lun, whole=True)
+        zeros = json.dumps({"driver": "null-co", "size": size, "read-zeroes": True},
+                           separators=(",", ":"))
+        self.runner.run(["qemu-img", "convert", "-n", "-S", "0", "--target-image-opts",
+                         f"json:{zeros}",
+                         f"driver=iscsi,transport=tcp,portal={where},target={target},"
+                         f"lun={lun},initiator-name={iqn}"])
+
     def _targets(self, iqn: str, where: str, *,
                  luns: bool = False) -> list[tuple[str, list[tuple[int, str]]]]:
         """iscsi-ls: the targets of the portal, with their LUNs and types when asked."""
@@ -128,7 +157,10 @@ class ISCSIDirectBackend:
                 found[-1][1].append((int(lun.group(1)), lun.group(2)))
         return found
 
-    def _capacity(self, iqn: str, where: str, target: str, lun: int) -> int:
+    def _capacity(self, iqn: str, where: str, target: str, lun: int,
+                  whole: bool = False) -> int:
+        """libvirt's size (block length times the last LBA), or, ``whole``, the LUN's every
+        block."""
         result = self.runner.run([READCAPACITY16, "-i", iqn,
                                   f"iscsi://{where}/{target}/{lun}"], check=False)
         values = dict(line.split(":", 1) for line in result.stdout.splitlines() if ":" in line)
@@ -138,7 +170,7 @@ class ISCSIDirectBackend:
         except (KeyError, ValueError):
             raise InternalError("Failed to get capacity of lun: "
                                 f"{result.stderr.strip()}", domain=ErrorDomain.STORAGE) from None
-        return block * lba
+        return block * (lba + 1 if whole else lba)
 
 
 def _source(pool: StoragePool) -> PoolSource:

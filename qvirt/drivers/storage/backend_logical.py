@@ -26,6 +26,7 @@ from qvirt.drivers.storage.backend_disk import (
     read_block_info,
     zero_partition_table,
 )
+from qvirt.drivers.storage.block_copy import create_block_from
 from qvirt.drivers.storage.runner import Runner
 from qvirt.errors import ErrorDomain, ErrorNumber, InternalError, InvalidArg, QvirtError
 
@@ -59,6 +60,8 @@ def _error(code: int, detail: str) -> QvirtError:
 class LogicalBackend:
     def __init__(self, runner: Runner) -> None:
         self.runner = runner
+        # the paths of the sparse volumes (lv_attr 's': made with --virtualsize) lvs showed
+        self.sparse: set[str] = set()
 
     # -- the pool ---------------------------------------------------------------------------
 
@@ -180,6 +183,11 @@ class LogicalBackend:
                 self.delete_vol(pool, vol, 0)
             raise
 
+    def build_vol_from(self, pool: StoragePool, vol: StorageVol, source: StorageVol,
+                       flags: int) -> None:
+        """virStorageBackendLogicalBuildVolFrom: the new volume filled from the source."""
+        create_block_from(self.runner, vol, source, flags)
+
     def delete_vol(self, pool: StoragePool, vol: StorageVol, flags: int) -> None:
         """lvremove -f; if that fails, deactivate (lvchange -aln) and try once more."""
         if flags:
@@ -191,6 +199,14 @@ class LogicalBackend:
             return
         self.runner.run([LVCHANGE, "-aln", path])
         self.runner.run(remove)
+
+    def check_wipe(self, pool: StoragePool, vol: StorageVol) -> None:
+        """virStorageBackendLogicalVolWipe: writing over a sparse volume would fill its
+        snapshot and leave it inactive, so libvirt refuses."""
+        path = vol.target.path if vol.target is not None else None
+        if path in self.sparse:
+            raise _error(ErrorNumber.NO_SUPPORT,
+                         f"logical volume '{path}' is sparse, volume wipe not supported")
 
     # -- the tools' answers -----------------------------------------------------------------
 
@@ -230,6 +246,10 @@ class LogicalBackend:
             vol.backing_store = backing
         if vol.key is None:
             vol.key = groups[2]
+        if attrs[0] == "s":
+            self.sparse.add(vol.target.path)
+        else:
+            self.sparse.discard(vol.target.path)
         size = read_block_info(vol.target, False)
         vol.capacity = size
         vol.physical = size

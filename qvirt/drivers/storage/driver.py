@@ -15,6 +15,7 @@ import logging
 import os
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from lxml import etree
 
@@ -33,6 +34,7 @@ from qvirt.drivers.base import (
 )
 from qvirt.drivers.storage import wipe as wiping
 from qvirt.drivers.storage.backend import Backend, backend_class
+from qvirt.drivers.storage.backend_scsi import HostPaths
 from qvirt.drivers.storage.capabilities import pool_capabilities_xml
 from qvirt.drivers.storage.events import PoolEventHub
 from qvirt.drivers.storage.paths import StoragePaths
@@ -67,6 +69,10 @@ _VOL_TYPES = {"file": C.VIR_STORAGE_VOL_FILE, "block": C.VIR_STORAGE_VOL_BLOCK,
               "dir": C.VIR_STORAGE_VOL_DIR, "network": C.VIR_STORAGE_VOL_NETWORK,
               "netdir": C.VIR_STORAGE_VOL_NETDIR, "ploop": C.VIR_STORAGE_VOL_PLOOP}
 DEFAULT_POOL = "default"
+# pool types whose backend reads the host's sysfs and /dev (and is handed where they are)
+_HOST_BACKENDS = frozenset({"iscsi", "scsi"})
+# pool types whose volumes are not the host's to read and write (no uploadVol/downloadVol)
+_NO_STREAMS = frozenset({"iscsi-direct"})
 
 
 # libvirt function -> the flags it takes (each entry point's virCheckFlags)
@@ -109,12 +115,27 @@ def _inactive_copy(config: StoragePool) -> StoragePool:
     return copy
 
 
+@dataclass(frozen=True)
+class VolumeSource:
+    """What a guest's volume disk stands for: the volume's type, path and format, and a copy
+    of its pool's running definition (a network volume's host, target and initiator)."""
+
+    type: str
+    path: str
+    format: str | None
+    pool: StoragePool
+
+
 class LocalStorageDriver:
     """The StorageDriver of a local connection (QEMU driver, qvirtd) over ``paths``."""
 
-    def __init__(self, paths: StoragePaths, runner: Runner | None = None) -> None:
+    def __init__(self, paths: StoragePaths, runner: Runner | None = None,
+                 host: HostPaths | None = None) -> None:
+        """``runner`` and ``host`` are the host's tools and its sysfs and /dev, unless a test
+        hands in recorded answers and a laid-out tree."""
         self.paths = paths
         self.runner: Runner = runner if runner is not None else HostRunner()
+        self.host = host if host is not None else HostPaths()
         self._lock = threading.RLock()
         self._pools: dict[str, PoolObj] = {}      # by uuid
         self._backends: dict[str, Backend] = {}
@@ -136,7 +157,11 @@ class LocalStorageDriver:
     def _backend(self, pool_type: str) -> Backend:
         backend = self._backends.get(pool_type)
         if backend is None:
-            backend = backend_class(pool_type)(self.runner)
+            cls = backend_class(pool_type)
+            if pool_type in _HOST_BACKENDS:
+                backend = cls(self.runner, self.host)    # type: ignore[call-arg]
+            else:
+                backend = cls(self.runner)
             self._backends[pool_type] = backend
         return backend
 
@@ -243,7 +268,8 @@ class LocalStorageDriver:
             obj.config = live
         try:
             backend = self._backend(obj.type)
-            running = backend.check_pool(live)
+            # storagePoolUpdateState: a type that cannot check is not running any more
+            running = hasattr(backend, "check_pool") and backend.check_pool(live)
             if running:
                 self._refresh(obj, backend)
         except QvirtError as err:
@@ -387,16 +413,16 @@ class LocalStorageDriver:
     def _start(self, obj: PoolObj, build_flags: int, build: bool = False) -> None:
         """storagePoolCreate's work: build if asked, start, save the state, refresh."""
         backend = self._backend(obj.type)
-        if build:
+        if build and hasattr(backend, "build_pool"):
             backend.build_pool(obj.config, build_flags)
-        backend.start_pool(obj.config)
+        if hasattr(backend, "start_pool"):
+            backend.start_pool(obj.config)
         try:
             self._save_state(obj)
             self._refresh(obj, backend)
         except QvirtError:
             remove(self.paths.state(obj.name))
-            with contextlib.suppress(QvirtError):
-                backend.stop_pool(obj.config)
+            self._stop(obj, backend)
             raise
         self._save_state(obj)
         obj.active = True
@@ -415,6 +441,13 @@ class LocalStorageDriver:
             name = str(vol.name)
             previous = old.get(name)
             obj.volumes[name] = VolObj(vol, previous.in_use if previous else 0)
+
+    @staticmethod
+    def _stop(obj: PoolObj, backend: Backend) -> None:
+        """A failed start or refresh undone, its own failure not reported (libvirt's)."""
+        if hasattr(backend, "stop_pool"):
+            with contextlib.suppress(QvirtError):
+                backend.stop_pool(obj.config)
 
     def _became_inactive(self, obj: PoolObj) -> None:
         """virStoragePoolUpdateInactive: a waiting redefinition takes over; a transient pool
@@ -442,7 +475,9 @@ class LocalStorageDriver:
             if obj.active:
                 raise storage_error(OperationInvalid,
                                     f"storage pool '{obj.name}' is already active")
-            self._backend(obj.type).build_pool(obj.config, flags)
+            backend = self._backend(obj.type)
+            if hasattr(backend, "build_pool"):
+                backend.build_pool(obj.config, flags)
             self._emit(obj, LIFECYCLE, C.VIR_STORAGE_POOL_EVENT_CREATED)
 
     def storage_pool_destroy(self, pool: StoragePoolRef) -> None:
@@ -452,7 +487,9 @@ class LocalStorageDriver:
             if any(v.in_use for v in obj.volumes.values()):
                 busy = next(v for v in obj.volumes.values() if v.in_use)
                 raise storage_error(OperationInvalid, f"volume '{busy.name}' is still in use.")
-            self._backend(obj.type).stop_pool(obj.config)
+            backend = self._backend(obj.type)
+            if hasattr(backend, "stop_pool"):
+                backend.stop_pool(obj.config)
             remove(self.paths.state(obj.name))
             self._emit(obj, LIFECYCLE, C.VIR_STORAGE_POOL_EVENT_STOPPED)
             self._became_inactive(obj)
@@ -479,8 +516,7 @@ class LocalStorageDriver:
             try:
                 self._refresh(obj, backend)
             except QvirtError:
-                with contextlib.suppress(QvirtError):
-                    backend.stop_pool(obj.config)
+                self._stop(obj, backend)
                 remove(self.paths.state(obj.name))
                 self._emit(obj, LIFECYCLE, C.VIR_STORAGE_POOL_EVENT_STOPPED)
                 self._became_inactive(obj)
@@ -631,7 +667,11 @@ class LocalStorageDriver:
             raise no_vol(f"no storage vol with matching path {shown}")
 
     def _refresh_vol(self, obj: PoolObj, vol: VolObj) -> None:
-        self._backend(obj.type).refresh_vol(obj.config, vol.vol)
+        """The volume read again where its type can (libvirt's optional refreshVol); other
+        types keep what the pool's last refresh found."""
+        backend = self._backend(obj.type)
+        if hasattr(backend, "refresh_vol"):
+            backend.refresh_vol(obj.config, vol.vol)
 
     def storage_vol_get_info_flags(self, vol: StorageVolRef,
                                    flags: int = 0) -> StorageVolInfo:
@@ -722,7 +762,8 @@ class LocalStorageDriver:
         try:
             with self._unlocked(*pools):
                 if source is None:
-                    backend.build_vol(obj.config, new.vol.copy(), flags)
+                    if hasattr(backend, "build_vol"):
+                        backend.build_vol(obj.config, new.vol.copy(), flags)
                 else:
                     backend.build_vol_from(obj.config, new.vol.copy(), source[1].vol, flags)
         except BaseException:
@@ -739,11 +780,17 @@ class LocalStorageDriver:
                 backend.delete_vol(obj.config, new.vol, 0)
             obj.volumes.pop(new.name, None)
             raise
+        if obj.type == "disk":
+            _extended_grows(obj, new.vol)
         self._account(obj, int(new.vol.allocation))
         return obj.vol_ref(new)
 
     @staticmethod
     def _account(obj: PoolObj, allocated: int) -> None:
+        """The pool's sizes after a volume's change; disk pools are left out, their backend
+        keeping the sizes itself (storageVolCreateXML, storageVolDeleteInternal)."""
+        if obj.type == "disk":
+            return
         config = obj.config
         config.allocation = int(config.allocation or 0) + allocated
         config.available = max(int(config.available or 0) - allocated, 0)
@@ -758,6 +805,10 @@ class LocalStorageDriver:
             if not hasattr(backend, "delete_vol"):
                 raise storage_error(NoSupport, "storage pool does not support vol deletion")
             backend.delete_vol(obj.config, found.vol, flags)
+            if obj.type == "disk":
+                # partitions renumber: libvirt's disk backend reads the whole table again
+                self._refresh(obj, backend)
+                return
             self._account(obj, -int(found.vol.allocation))
             del obj.volumes[found.name]
 
@@ -771,12 +822,18 @@ class LocalStorageDriver:
         with self._lock:
             obj, found = self._vol(vol)
             self._check_idle(found)
+            backend = self._backend(obj.type)
+            if hasattr(backend, "check_wipe"):      # the type's own refusals (its wipeVol)
+                backend.check_wipe(obj.config, found.vol)
             self._refresh_vol(obj, found)
             length = int(found.vol.allocation)
             found.in_use += 1
             try:
                 with self._unlocked(obj):
-                    wiping.wipe(self.runner, found.path, length, algorithm)
+                    if hasattr(backend, "wipe_vol"):     # a type that wipes its own way
+                        backend.wipe_vol(obj.config, found.vol.copy(), algorithm, flags)
+                    else:
+                        wiping.wipe(self.runner, found.path, length, algorithm)
             finally:
                 found.in_use -= 1
             self._refresh_vol(obj, found)
@@ -824,6 +881,9 @@ class LocalStorageDriver:
         elif found.building:
             raise storage_error(OperationInvalid,
                                 f"volume '{found.name}' is still being allocated.")
+        if obj.type in _NO_STREAMS:
+            raise storage_error(NoSupport, "storage pool doesn't support volume "
+                                + ("upload" if upload else "download"))
         found.in_use += 1
         return obj, found
 
@@ -887,9 +947,10 @@ class LocalStorageDriver:
 
     # For the QEMU driver -----------------------------------------------------------------------
 
-    def volume_source(self, pool_name: str, vol_name: str) -> tuple[str, str, str | None]:
-        """virStorageTranslateDiskSourcePool's look-up: the pool's type, the volume's path and
-        its format, with libvirt's errors for a missing or inactive pool."""
+    def volume_source(self, pool_name: str, vol_name: str) -> VolumeSource:
+        """virStorageTranslateDiskSourcePool's look-up: the volume as its pool last found it
+        and the running pool's definition, with libvirt's errors for a missing or inactive
+        pool."""
         with self._lock:
             obj = self._by_name(pool_name)
             if obj is None:
@@ -903,7 +964,28 @@ class LocalStorageDriver:
                 raise no_vol(f"no storage vol with matching name '{vol_name}'")
             self._refresh_vol(obj, found)
             target = found.vol.target
-            return str(found.vol.type), found.path, target.format if target else None
+            return VolumeSource(str(found.vol.type), found.path,
+                                target.format if target else None, obj.config.copy())
+
+
+def _extent(vol: StorageVol) -> tuple[int, int] | None:
+    if not vol.extents or not vol.extents[0].extents:
+        return None
+    extent = vol.extents[0].extents[0]
+    return int(extent.start), int(extent.end)
+
+
+def _extended_grows(obj: PoolObj, new: StorageVol) -> None:
+    """A new logical partition counts in its extended partition's allocation, the one whose
+    extent holds it (virStorageBackendDiskMakeDataVol)."""
+    inner = _extent(new)
+    if inner is None:
+        return
+    for vol in obj.volumes.values():
+        outer = _extent(vol.vol)
+        if vol.vol is not new and outer is not None and outer[0] < inner[0] \
+                and inner[1] <= outer[1]:
+            vol.vol.allocation = int(vol.vol.allocation or 0) + int(new.allocation or 0)
 
 
 def _parse_clone(xml: str, flags: int) -> tuple[StorageVol, bool]:

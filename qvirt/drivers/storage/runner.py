@@ -27,8 +27,9 @@ class Runner(Protocol):
 
 
 def command_failed(result: Result) -> QvirtError:
-    """virCommandRun's error for a tool that exited non-zero: its argv and its stderr."""
-    detail = result.stderr.strip()
+    """virCommandRun's error for a tool that exited non-zero: its argv and its stderr as the
+    tool wrote it, trailing newline and all, as libvirtd's message keeps it."""
+    detail = result.stderr
     return QvirtError(f"Child process ({' '.join(result.argv)}) unexpected "
                       f"exit status {result.status}" + (f": {detail}" if detail else ""),
                       code=ErrorNumber.INTERNAL_ERROR, domain=ErrorDomain.NONE)

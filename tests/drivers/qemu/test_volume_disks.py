@@ -191,3 +191,63 @@ def test_native_command_line_as_libvirtd_makes_it(driver: QemuDriver, tmp_path: 
 
     assert blockdevs(ours) == blockdevs(theirs)
     assert str(images / "data.img") in blockdevs(ours)[0]
+
+
+@pytest.mark.integration
+def test_guest_data_disk_from_an_iscsi_direct_volume(driver: QemuDriver, tiny_image: Path,
+                                                     tmp_path: Path) -> None:
+    """libvirt turns the volume into a network disk (protocol iscsi, TARGET/LUN, the pool's
+    host and initiator) that QEMU's own initiator opens; the guest makes its file system on
+    the LUN through it. The live XML keeps naming the pool and the volume."""
+    from tests.drivers.qemu.conftest import Console
+    from tests.support.iscsi_target import tgtd
+    iqn, initiator = "iqn.2026-11.org.qvirt:guest", "iqn.2026-11.org.qvirt:guest-initiator"
+    (tmp_path / "tgt").mkdir()
+    with tgtd(tmp_path / "tgt", iqn, 32 * 1024 * 1024) as target:
+        storage = driver.storage
+        storage.storage_pool_create_xml(
+            f"<pool type='iscsi-direct'><name>direct</name><source><host name='127.0.0.1' "
+            f"port='{target.port}'/><device path='{iqn}'/><initiator><iqn name='{initiator}'/>"
+            "</initiator></source></pool>")
+        xml, console_path = volume_disk_xml(tiny_image, tmp_path / "g", "direct", "unit:0:0:1")
+        ref = driver.domain_create_xml(xml, 0)
+        Console(console_path).wait_for("TINY-GUEST-READY")
+        live = driver.domain_get_xml_desc(ref, 0)
+        assert re.search(r"<disk type='volume' device='disk'>\s*<driver name='qemu' "
+                         r"type='raw'/>\s*<source pool='direct' volume='unit:0:0:1' "
+                         r"index='1'/>", live), live
+        cmdline = Path(f"/proc/{_qemu_pid(iqn)}/cmdline").read_bytes()
+        assert (f'"driver":"iscsi","portal":"127.0.0.1:{target.port}","target":"{iqn}",'
+                f'"lun":1,"transport":"tcp","initiator-name":"{initiator}"').encode() in cmdline
+        driver.domain_destroy_flags(ref)
+        label = subprocess.run(["blkid", "-s", "LABEL", "-o", "value", str(target.lun_file)],
+                               capture_output=True, text=True, check=False).stdout.strip()
+        assert label == "tiny-data"
+
+
+@pytest.mark.integration
+def test_deleting_a_volume_a_running_guest_uses(driver: QemuDriver, tiny_image: Path,
+                                                tmp_path: Path) -> None:
+    """storageVolDelete refuses only a volume its own jobs hold (a build, a wipe, a stream):
+    libvirt 9.0 looks at no guest, so the file goes while QEMU keeps it open, and the guest
+    goes on reading and writing the data it has there until it stops."""
+    from tests.drivers.qemu.conftest import Console, guest_run, wait_agent
+    storage = driver.storage
+    pool = storage.storage_pool_lookup_by_name("default")
+    vol = storage.storage_vol_create_xml(
+        pool, "<volume><name>busy.img</name><capacity unit='MiB'>64</capacity>"
+              "<allocation>0</allocation></volume>")
+    xml, console_path = volume_disk_xml(tiny_image, tmp_path / "g", "default", "busy.img")
+    ref = driver.domain_create_xml(xml, 0)
+    Console(console_path).wait_for("TINY-GUEST-READY")
+    wait_agent(driver, ref)
+    assert guest_run(driver, ref, "echo before > /data/f && sync")[0] == 0
+    storage.storage_vol_delete(vol)
+    assert not Path(vol.key).exists()
+    with pytest.raises(QvirtError) as gone:
+        storage.storage_vol_lookup_by_name(pool, "busy.img")
+    assert gone.value.code == ErrorNumber.NO_STORAGE_VOL
+    code, out = guest_run(driver, ref, "echo after >> /data/f && sync && "
+                                       "echo 3 > /proc/sys/vm/drop_caches && cat /data/f")
+    assert (code, out) == (0, "before\nafter\n")
+    driver.domain_destroy_flags(ref)

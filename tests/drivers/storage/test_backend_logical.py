@@ -223,7 +223,7 @@ def test_failed_lvcreate_is_libvirts_error(outputs: dict[str, Any]) -> None:
     with pytest.raises(QvirtError) as nodm:
         LogicalBackend(runner).create_vol(pool_doc("/dev/loop0"), vol_doc("lv1", 8 * MiB))
     assert (f"internal error: Child process (/sbin/lvcreate --name lv1 -L 8192K {VG} --yes) "
-            "unexpected exit status 3: /dev/mapper/control: open failed: No such device"
+            "unexpected exit status 3:   /dev/mapper/control: open failed: No such device\n"
             ) in nodm.value.message
 
 

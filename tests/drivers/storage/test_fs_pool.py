@@ -17,7 +17,7 @@ from qvirt import constants as C
 from qvirt.drivers.storage.backend_fs import is_mounted
 from qvirt.drivers.storage.driver import LocalStorageDriver
 from qvirt.drivers.storage.paths import StoragePaths
-from qvirt.drivers.storage.runner import Result
+from qvirt.drivers.storage.runner import Result, command_failed
 from qvirt.errors import ErrorDomain, ErrorNumber, QvirtError
 from tests.support.oracle import SYSTEM_PYTHON, URI, ensure_libvirtd
 
@@ -162,6 +162,9 @@ class RecordingRunner:
         self.calls.append(argv)
         for prefix, result in self.answers.items():
             if tuple(argv[:len(prefix)]) == prefix:
+                if check and result.status != 0:
+                    raise command_failed(Result(tuple(argv), result.status, result.stdout,
+                                                result.stderr))
                 return result
         return Result(tuple(argv), 0, "", "")
 
