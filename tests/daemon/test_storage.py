@@ -13,11 +13,12 @@ import re
 import select
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.compat.test_lifecycle_daemon import qvirt
 from tests.daemon.conftest import Daemon, virsh
 from tests.support.oracle import SYSTEM_PYTHON, ensure_libvirtd
 
@@ -75,13 +76,17 @@ STEPS: tuple[tuple[str, ...], ...] = (
 )
 
 
-def run_scenario(uri: str, work: Path, name: str) -> list[tuple[str, int, str, str]]:
+Tool = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def run_scenario(tool: Tool, uri: str, work: Path,
+                 name: str) -> list[tuple[str, int, str, str]]:
     (work / "data").write_bytes(os.urandom(3 * MIB))
     out = []
     try:
         for step in STEPS:
             args = [a.format(name=name, work=work) for a in step]
-            done = virsh(uri, *args)
+            done = tool(uri, *args)
             out.append((step[0], done.returncode, _normalize(done.stdout, work, name),
                         _normalize(done.stderr, work, name)))
             if step[0] == "vol-download":
@@ -93,13 +98,14 @@ def run_scenario(uri: str, work: Path, name: str) -> list[tuple[str, int, str, s
 
 @pytest.mark.compat
 def test_dir_pool_scenario_matches_libvirtd(qvirtd: Daemon, pool_dir: Path) -> None:
+    """virsh against libvirtd, virsh against qvirtd and qvirt against qvirtd: one output."""
     ensure_libvirtd()
     name = f"qd7-{os.getpid()}-scenario"
-    (pool_dir / "q").mkdir()
-    (pool_dir / "l").mkdir()
-    want = run_scenario(LIBVIRTD_URI, pool_dir / "l", name)
-    have = run_scenario(qvirtd.uri, pool_dir / "q", name)
-    assert have == want
+    for side in ("l", "q", "c"):
+        (pool_dir / side).mkdir()
+    want = run_scenario(virsh, LIBVIRTD_URI, pool_dir / "l", name)
+    assert run_scenario(virsh, qvirtd.uri, pool_dir / "q", name) == want
+    assert run_scenario(qvirt, qvirtd.uri, pool_dir / "c", name) == want
 
 
 def sparse_round_trip(uri: str, work: Path, name: str) -> tuple[int, int]:
