@@ -351,3 +351,42 @@ def test_upload_beyond_its_length_fails_in_libvirts_words(qvirtd: Daemon,
         assert (pool_dir / "pool" / "v").read_bytes()[:4097] == data.read_bytes()[:4096] + b"\0"
     finally:
         virsh(qvirtd.uri, "pool-destroy", name)
+
+
+FILE_TARGET_STEPS: tuple[tuple[str, ...], ...] = (
+    ("pool-define-as", "{name}", "dir", "--target", "{work}/file"),
+    ("pool-build", "{name}"),
+    ("pool-start", "{name}"),
+    ("pool-info", "{name}"),
+    ("pool-create-as", "{name}-t", "dir", "--target", "{work}/file"),
+    ("pool-undefine", "{name}"),
+)
+
+
+def run_file_target(tool: Tool, uri: str, work: Path,
+                    name: str) -> list[tuple[str, int, str, str]]:
+    (work / "file").write_bytes(b"precious\n")
+    out = []
+    try:
+        for step in FILE_TARGET_STEPS:
+            done = tool(uri, *[a.format(name=name, work=work) for a in step])
+            out.append((step[0], done.returncode, _normalize(done.stdout, work, name),
+                        _normalize(done.stderr, work, name)))
+    finally:
+        _cleanup(uri, name)
+        _cleanup(uri, f"{name}-t")
+    assert (work / "file").read_bytes() == b"precious\n"
+    return out
+
+
+@pytest.mark.compat
+def test_pool_target_that_is_a_file(qvirtd: Daemon, pool_dir: Path) -> None:
+    """A dir pool whose target is a regular file: libvirtd's answers (its build reports
+    success, its start fails on the file), the file untouched."""
+    ensure_libvirtd()
+    name = f"qd7-{os.getpid()}-file"
+    for side in ("l", "q"):
+        (pool_dir / side).mkdir()
+    want = run_file_target(virsh, LIBVIRTD_URI, pool_dir / "l", name)
+    assert want[2][1] == 1 and "Not a directory" in want[2][3]   # libvirtd builds, never starts
+    assert run_file_target(qvirt, qvirtd.uri, pool_dir / "q", name) == want

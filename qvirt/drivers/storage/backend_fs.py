@@ -54,7 +54,8 @@ class DirBackend:
 
     def build_pool(self, pool: StoragePool, flags: int) -> None:
         """virStorageBackendFileSystemBuild: the target directory (and its parents), with
-        the pool's permissions."""
+        the pool's permissions. An existing target is taken as it is, whatever its kind, as
+        virDirCreate's ALLOW_EXIST takes it: a file there fails the start, not the build."""
         unsupported_flags(flags, C.VIR_STORAGE_POOL_BUILD_OVERWRITE
                           | C.VIR_STORAGE_POOL_BUILD_NO_OVERWRITE,
                           "virStorageBackendFileSystemBuild")
@@ -67,7 +68,7 @@ class DirBackend:
         mode = perms.mode if perms is not None and perms.mode is not None else None
         try:
             path.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
-            if not path.is_dir():
+            if not path.exists():
                 path.mkdir(mode=DEFAULT_POOL_MODE if mode is None else mode)
                 os.chmod(path, DEFAULT_POOL_MODE if mode is None else mode)
             elif mode is not None:
