@@ -12,10 +12,10 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from qvirt.conf.storage_pool import StoragePool
+from qvirt.conf.storage_pool import POOL_TYPES, StoragePool
 from qvirt.conf.storage_vol import StorageVol
 from qvirt.drivers.storage.runner import Runner
-from qvirt.errors import ErrorDomain, NoSupport
+from qvirt.errors import ErrorDomain, InternalError
 
 
 @dataclass
@@ -70,8 +70,10 @@ def backend_class(pool_type: str) -> type[Backend]:
     """virStorageBackendForType: libvirt's text for a type no backend serves."""
     target = BACKENDS.get(pool_type)
     if target is None:
-        raise NoSupport(f"missing backend for pool type {pool_type} (unknown)",
-                        domain=ErrorDomain.STORAGE)
+        # virStoragePoolType numbers the types in the order of conf's table.
+        number = list(POOL_TYPES).index(pool_type) if pool_type in POOL_TYPES else -1
+        raise InternalError(f"missing backend for pool type {number} ({pool_type})",
+                            domain=ErrorDomain.STORAGE)
     module, name = target.split(":")
     cls: type[Backend] = getattr(importlib.import_module(module), name)
     return cls

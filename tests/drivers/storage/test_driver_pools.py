@@ -309,3 +309,19 @@ def test_unsupported_flags(storage: LocalStorageDriver, tmp_path: Path) -> None:
         assert (err.code, err.domain, err.message) == (
             ErrorNumber.INVALID_ARG, ErrorDomain.STORAGE,
             f"unsupported flags (0x{args[1]:x}) in function {function}")
+
+
+@pytest.mark.parametrize(("kind", "number", "source"), [
+    ("mpath", 8, ""), ("rbd", 9, "<name>rbdpool</name><host name='h'/>"),
+    ("zfs", 12, "<name>tank</name>"), ("vstorage", 13, "<name>cluster</name>")])
+def test_types_without_a_backend(storage: LocalStorageDriver, kind: str, number: int,
+                                 source: str) -> None:
+    """Their documents parse, and defining one answers libvirtd's error (its number is
+    virStoragePoolType's); nothing is defined."""
+    xml = (f"<pool type='{kind}'><name>nb</name><source>{source}</source>"
+           "<target><path>/dev</path></target></pool>")
+    err = error(storage.storage_pool_define_xml, xml)
+    assert (err.code, err.domain, err.message) == (
+        ErrorNumber.INTERNAL_ERROR, ErrorDomain.STORAGE,
+        f"internal error: missing backend for pool type {number} ({kind})")
+    assert error(storage.storage_pool_lookup_by_name, "nb").code == ErrorNumber.NO_STORAGE_POOL
