@@ -36,9 +36,11 @@ from qvirt.conf.defaults.facts import GuestFacts
 from qvirt.conf.devices.chardev import ChrSource
 from qvirt.conf.domain import Domain
 from qvirt.drivers.base import DomainInfo, DomainRef, LifecycleCallback, NodeInfo
+from qvirt.drivers.network.driver import LocalNetworkDriver
+from qvirt.drivers.network.paths import NetworkPaths
 from qvirt.drivers.node import hoststats
 from qvirt.drivers.node.hostinfo import node_info, security_models
-from qvirt.drivers.qemu import metadata
+from qvirt.drivers.qemu import metadata, nic
 from qvirt.drivers.qemu.capabilities import (
     QemuCapsCache,
     capabilities_xml,
@@ -153,11 +155,17 @@ def _all(enum: Any) -> int:
 class QemuDriver:
     """HypervisorDriver for qemu:///embed?root=ROOT."""
 
-    def __init__(self, uri: str, root: Path | DriverPaths) -> None:
+    def __init__(self, uri: str, root: Path | DriverPaths,
+                 network_paths: NetworkPaths | None = None,
+                 ship_default_network: bool = False) -> None:
         self.uri = uri
         self.paths = root if isinstance(root, DriverPaths) else DriverPaths.under(Path(root))
         self.paths.make_dirs()
         self._lock_fd = _acquire_root(self.paths.driver_lock)
+        if network_paths is None:
+            assert not isinstance(root, DriverPaths), "a driver layout names its networks"
+            network_paths = NetworkPaths.under(Path(root))
+        self.network = LocalNetworkDriver(network_paths, ship_default=ship_default_network)
         # One cache per driver: probes are kept in memory after the first read from disk.
         self.caps = QemuCapsCache(self.paths.cache_dir)
         self._facts: GuestFacts | None = None
@@ -435,6 +443,7 @@ class QemuDriver:
         self._run(self._close())
         self._closed = True
         self._stop_loop()
+        self.network.close()
 
     async def _close(self) -> None:
         for vm in list(self._vms.values()):
@@ -651,13 +660,19 @@ class QemuDriver:
         log_path = self.paths.log(vm.name)
         try:
             rundir.mkdir(mode=0o700, parents=True, exist_ok=True)
-            argv, dir_fd = self._command(live, rundir, facts)
+            # Off the loop: pyroute2 runs an event loop of its own for each netlink socket.
+            net_fds = await asyncio.to_thread(nic.open_host_sides, live, self.network)
             try:
-                proc, offset = QemuProcess.spawn(argv, qemu_env(command_env(live)), log_path,
-                                                 pass_fds=() if dir_fd is None else (dir_fd,))
+                argv, dir_fd = self._command(live, rundir, facts, net_fds)
+                fds = (*net_fds.values(), *(() if dir_fd is None else (dir_fd,)))
+                try:
+                    proc, offset = QemuProcess.spawn(argv, qemu_env(command_env(live)),
+                                                     log_path, pass_fds=fds)
+                finally:
+                    if dir_fd is not None:
+                        os.close(dir_fd)
             finally:
-                if dir_fd is not None:
-                    os.close(dir_fd)
+                nic.close_fds(net_fds)
             vm.proc = proc
             await proc.wait_for_socket(vm.monitor_path, log_path, offset)
             vm.monitor = await self._connect_monitor(vm, proc, log_path, offset)
@@ -684,8 +699,8 @@ class QemuDriver:
         if vm.state == State.PAUSED:
             self._emit(vm, Event.SUSPENDED, Suspended.PAUSED)
 
-    def _command(self, live: Domain, rundir: Path,
-                 facts: GuestFacts) -> tuple[list[str], int | None]:
+    def _command(self, live: Domain, rundir: Path, facts: GuestFacts,
+                 net_fds: dict[str, int]) -> tuple[list[str], int | None]:
         """The argv, with sockets in ``rundir``. When the root is so deep that a socket path
         would not fit in sun_path, QEMU gets the directory as an inherited descriptor and
         names the sockets through /proc/self/fd; the live XML keeps the real paths."""
@@ -698,7 +713,8 @@ class QemuDriver:
             qemu_dir = Path(f"/proc/self/fd/{dir_fd}")
         try:
             placed = place_channel_sockets(live, qemu_dir)
-            argv = build_command(live, RunPaths(qemu_dir, qemu_dir / "monitor.sock"), facts)
+            argv = build_command(live, RunPaths(qemu_dir, qemu_dir / "monitor.sock", net_fds),
+                                 facts)
         except BaseException:
             if dir_fd is not None:
                 os.close(dir_fd)
@@ -805,6 +821,8 @@ class QemuDriver:
         append_log(self.paths.log(vm.name),
                    f"shutting down, reason={reason_name(State.SHUTOFF, reason)}")
         remove(self.paths.status(vm.name))
+        if vm.live is not None:
+            await asyncio.to_thread(nic.release_host_sides, vm.live, self.network)
         if vm.runtime_dir is not None:
             await asyncio.to_thread(shutil.rmtree, vm.runtime_dir, True)
         vm.id, vm.live, vm.proc, vm.runtime_dir, vm.monitor_path = -1, None, None, None, None
