@@ -74,6 +74,10 @@ def conf_contents(net: Network, paths: NetworkPaths) -> str:
             lines.append(f"server=/{fwd.domain}/{target}" if fwd.domain else f"server={target}")
         if any(f.addr and not f.domain for f in dns.forwarders):
             lines.append("no-resolv")
+    if net.forward_mode is None:
+        # An isolated network's guests get no default route (it could not work), and no
+        # answers from the host's own resolvers (a channel out).
+        lines += ["dhcp-option=3", "no-resolv"]
     if net.domain:
         if net.domain_local_only:
             lines.append(f"local=/{net.domain}/")
