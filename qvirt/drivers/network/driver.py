@@ -275,9 +275,9 @@ class LocalNetworkDriver:
             remove(self.paths.config(obj.name))
             self._set_autostart(obj, False)
             self._emit(obj, C.VIR_NETWORK_EVENT_UNDEFINED)
-            obj.config = None
             if not obj.active:
                 del self._nets[obj.name]
+            obj.config = None
 
     def network_create_xml_flags(self, xml: str, flags: int = 0) -> NetworkRef:
         _check_flags(flags, C.VIR_NETWORK_CREATE_VALIDATE, "network_create_xml_flags")
@@ -323,10 +323,10 @@ class LocalNetworkDriver:
         remove(self.paths.state(obj.name))
         remove(self.paths.dnsmasq(obj.name, "leases"))
         self._emit(obj, C.VIR_NETWORK_EVENT_STOPPED)
-        obj.live, obj.dnsmasq_pid = None, None
-        obj.ports.clear()
         if not obj.persistent:
             del self._nets[obj.name]
+        obj.live, obj.dnsmasq_pid = None, None
+        obj.ports.clear()
 
     def network_set_autostart(self, net: NetworkRef, autostart: bool) -> None:
         with self._lock:

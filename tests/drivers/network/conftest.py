@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 
 from qvirt.drivers.base import DomainRef
+from qvirt.drivers.network.driver import LocalNetworkDriver
+from qvirt.drivers.network.paths import NetworkPaths
 from qvirt.drivers.qemu.driver import QemuDriver
 from tests.drivers.network.netns import entered, ip, namespaces
 from tests.drivers.qemu.conftest import Console, guest_run, kill_all_under, tiny_xml
@@ -130,3 +132,37 @@ def lab_in_namespaces(tmp: Path, image: Path) -> Iterator[Lab]:
 def lab(tmp_path_factory: pytest.TempPathFactory, tiny_image: Path) -> Iterator[Lab]:
     with lab_in_namespaces(tmp_path_factory.mktemp("netlab"), tiny_image) as made:
         yield made
+
+
+@dataclass
+class NetLab:
+    """A network driver alone (no QEMU), in a namespace of its own with an uplink."""
+
+    ns: str
+    root: Path
+    driver: LocalNetworkDriver
+
+    def reopen(self, ship_default: bool = False) -> LocalNetworkDriver:
+        self.driver.close()
+        self.driver = LocalNetworkDriver(NetworkPaths.under(self.root),
+                                         ship_default=ship_default)
+        return self.driver
+
+
+@pytest.fixture
+def netlab(tmp_path: Path) -> Iterator[NetLab]:
+    with namespaces("net") as (ns,):
+        # (veth: the test kernel may lack the dummy driver)
+        ip("link", "add", UPLINK, "type", "veth", "peer", "name", f"{UPLINK}-p", ns=ns)
+        ip("addr", "add", f"{UPLINK_ADDR}/24", "dev", UPLINK, ns=ns)
+        ip("link", "set", UPLINK, "up", ns=ns)
+        with entered(ns):
+            made = NetLab(ns, tmp_path / "r",
+                          LocalNetworkDriver(NetworkPaths.under(tmp_path / "r")))
+            try:
+                yield made
+            finally:
+                for net in made.driver.connect_list_all_networks(2):
+                    with contextlib.suppress(Exception):
+                        made.driver.network_destroy(net)
+                made.driver.close()
