@@ -16,6 +16,7 @@ from qvirt.errors import ErrorDomain, ErrorNumber, QvirtError
 from tests.drivers.network.conftest import UPLINK, NetLab, network_xml
 from tests.drivers.network.netns import ip
 
+
 def _error(exc: pytest.ExceptionInfo[QvirtError], code: int, message: str) -> None:
     assert (exc.value.code, exc.value.message) == (code, message)
 
