@@ -25,7 +25,8 @@ IFF_TAP, IFF_NO_PI, IFF_VNET_HDR = 0x0002, 0x1000, 0x4000
 # virDomainNetGenerateName's templates: the kernel gives the lowest free number.
 TAP_TEMPLATE = "vnet%d"
 MACVTAP_TEMPLATE = "macvtap%d"
-MACVTAP_MODES = {"vepa": 1, "bridge": 4, "private": 2, "passthrough": 8}
+# linux/if_link.h MACVLAN_MODE_*
+MACVTAP_MODES = {"private": 1, "vepa": 2, "bridge": 4, "passthrough": 8}
 STATS = ("rx_bytes", "rx_packets", "rx_errors", "rx_dropped",
          "tx_bytes", "tx_packets", "tx_errors", "tx_dropped")
 
