@@ -200,9 +200,14 @@ class LocalNetworkDriver:
         _check_flags(flags, C.VIR_NETWORK_XML_INACTIVE, "network_get_xml_desc")
         with self._lock:
             obj = self._obj(net)
-            shown = obj.inactive_definition() if flags & C.VIR_NETWORK_XML_INACTIVE \
-                else obj.definition
-            return shown.to_xml()
+            if flags & C.VIR_NETWORK_XML_INACTIVE:
+                return obj.inactive_definition().to_xml()
+            if not obj.connections:
+                return obj.definition.to_xml()
+            # A running network with guests plugged in says how many, first of all.
+            node = obj.definition.to_node()
+            node.attrs = {"connections": str(obj.connections), **node.attrs}
+            return node.to_string()
 
     # Definitions -------------------------------------------------------------------------
 

@@ -51,6 +51,10 @@ def test_nat_network(lab: Lab) -> None:
     assert {(lease.mac, lease.ipaddr) for lease in leases} == {(g1.mac, ip1), (g2.mac, ip2)}
     assert all(lease.iface == "qvtnat0" and lease.prefix == 24
                and lease.type == C.VIR_IP_ADDR_TYPE_IPV4 for lease in leases)
+    assert lab.driver.network.network_get_xml_desc(net).startswith(
+        "<network connections='2'>\n  <name>natnet</name>")
+    assert lab.driver.network.network_get_xml_desc(
+        net, C.VIR_NETWORK_XML_INACTIVE).startswith("<network>\n")
     only = lab.driver.network.network_get_dhcp_leases(net, g2.mac.upper())
     assert [lease.ipaddr for lease in only] == [ip2]
 
