@@ -351,6 +351,7 @@ class QemuDriver:
                 self._refresh_state(vm, run.running, run.status)
                 self._attach_agent(vm)
                 await self._refresh_channels(vm)
+                await asyncio.to_thread(nic.reclaim_host_sides, live, self.network)
                 self._save_status(vm)
                 if vm.state == State.SHUTDOWN:
                     # The guest powered off while no driver watched: finish what the
