@@ -506,9 +506,10 @@ class QemuDriver:
             live, config = self._affects(vm, flags & METADATA_FLAGS)
             wanted = hotplug.parse_interface(xml, "live update" if live else
                                              "persistent update")
+            new_config = None
             if config:
                 assert vm.config is not None
-                hotplug.check_change(hotplug.find(vm.config, wanted), wanted)
+                new_config = hotplug.replaced(vm.config, wanted, await self._get_facts())
             if live:
                 assert vm.live is not None and vm.monitor is not None
                 current = hotplug.find(vm.live, wanted)
@@ -517,9 +518,7 @@ class QemuDriver:
                     await hotplug.set_link(vm.monitor, current, wanted.link_state)
                 vm.live = hotplug.with_link(vm.live, wanted)
                 self._save_status(vm)
-            if config:
-                assert vm.config is not None
-                new_config = hotplug.with_link(vm.config, wanted)
+            if new_config is not None:
                 vm.config = new_config
                 self._save_config(new_config)
 
