@@ -14,9 +14,16 @@ from typing import Any
 from qvirt import constants as C
 from qvirt.client import entry, events
 from qvirt.client.fdstream import FDStream
+from qvirt.client.storage import raw_invalid_arg, virStoragePool, virStorageVol
 from qvirt.client.stream import StreamBackend, virStream
 from qvirt.client.uri import parse_uri
-from qvirt.drivers.base import DomainRef, HypervisorDriver, NodeInfo
+from qvirt.drivers.base import (
+    DomainRef,
+    HypervisorDriver,
+    NodeInfo,
+    StoragePoolRef,
+    StorageVolRef,
+)
 from qvirt.drivers.registry import open_driver
 from qvirt.errors import ErrorDomain, InvalidArg, NoSupport, QvirtError
 
@@ -24,6 +31,9 @@ LIB_VERSION = 9_000_000  # the libvirt release whose behaviour qvirt follows: 9.
 
 # libvirt-python's event callback: (conn, dom, event, detail, opaque).
 LifecycleHandler = Callable[["virConnect", "virDomain", int, int, Any], Any]
+# libvirt-python's storage pool callbacks: lifecycle (conn, pool, event, detail, opaque),
+# refresh (conn, pool, opaque).
+PoolHandler = Callable[..., Any]
 
 
 def _default_uri() -> str:
@@ -69,9 +79,10 @@ class virConnect:
             entry.report(err)
             raise
         self._read_only = read_only
-        # Domain handles keep their connection referenced, as libvirt's virDomain does: close()
-        # answers how many references remain.
-        self._handles: weakref.WeakSet[virDomain] = weakref.WeakSet()
+        # Object handles keep their connection referenced, as libvirt's do: close() answers
+        # how many references remain.
+        self._handles: weakref.WeakSet[virDomain | virStoragePool | virStorageVol] = \
+            weakref.WeakSet()
 
     def __del__(self) -> None:
         """A connection dropped without close() is closed, as libvirt-python's is; test:///
@@ -249,6 +260,96 @@ class virConnect:
     def createXML(self, xmlDesc: str, flags: int = 0) -> virDomain:
         return self._domain(self._call("virDomainCreateXML", xmlDesc, flags))
 
+    # Storage -------------------------------------------------------------------------------
+
+    def _storage_pool(self, ref: StoragePoolRef) -> virStoragePool:
+        pool = virStoragePool(self, ref)
+        self._handles.add(pool)
+        return pool
+
+    def _storage_vol(self, ref: StorageVolRef) -> virStorageVol:
+        vol = virStorageVol(self, ref)
+        self._handles.add(vol)
+        return vol
+
+    def _pool_refs(self, flags: int = 0) -> list[StoragePoolRef]:
+        refs: list[StoragePoolRef] = self._call("virConnectListAllStoragePools", flags)
+        return refs
+
+    def listAllStoragePools(self, flags: int = 0) -> list[virStoragePool]:
+        return [self._storage_pool(r) for r in self._pool_refs(flags)]
+
+    def listStoragePools(self) -> list[str]:
+        return [r.name for r in self._pool_refs(C.VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE)]
+
+    def listDefinedStoragePools(self) -> list[str]:
+        return [r.name for r in self._pool_refs(C.VIR_CONNECT_LIST_STORAGE_POOLS_INACTIVE)]
+
+    def numOfStoragePools(self) -> int:
+        return len(self._pool_refs(C.VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE))
+
+    def numOfDefinedStoragePools(self) -> int:
+        return len(self._pool_refs(C.VIR_CONNECT_LIST_STORAGE_POOLS_INACTIVE))
+
+    def storagePoolLookupByName(self, name: str) -> virStoragePool:
+        return self._storage_pool(self._call("virStoragePoolLookupByName", name))
+
+    def storagePoolLookupByUUID(self, uuid: bytes) -> virStoragePool:
+        if len(uuid) != 16:
+            raise raw_invalid_arg("Invalid UUID", "virStoragePoolLookupByUUID", "uuid")
+        return self._storage_pool(self._call("virStoragePoolLookupByUUID",
+                                             str(uuidlib.UUID(bytes=uuid))))
+
+    def storagePoolLookupByUUIDString(self, uuidstr: str) -> virStoragePool:
+        try:
+            canonical = str(uuidlib.UUID(uuidstr))
+        except ValueError:
+            raise raw_invalid_arg(
+                "uuidstr in virStoragePoolLookupByUUIDString must be a valid UUID",
+                "virStoragePoolLookupByUUIDString", "uuidstr") from None
+        return self._storage_pool(self._call("virStoragePoolLookupByUUID", canonical))
+
+    def storagePoolLookupByTargetPath(self, path: str) -> virStoragePool:
+        return self._storage_pool(self._call("virStoragePoolLookupByTargetPath", path))
+
+    def storagePoolDefineXML(self, xml: str, flags: int = 0) -> virStoragePool:
+        return self._storage_pool(self._call("virStoragePoolDefineXML", xml, flags))
+
+    def storagePoolCreateXML(self, xmlDesc: str, flags: int = 0) -> virStoragePool:
+        return self._storage_pool(self._call("virStoragePoolCreateXML", xmlDesc, flags))
+
+    def storageVolLookupByKey(self, key: str) -> virStorageVol:
+        return self._storage_vol(self._call("virStorageVolLookupByKey", key))
+
+    def storageVolLookupByPath(self, path: str) -> virStorageVol:
+        return self._storage_vol(self._call("virStorageVolLookupByPath", path))
+
+    def findStoragePoolSources(self, type: str, srcSpec: str | None, flags: int = 0) -> str:
+        return str(self._call("virConnectFindStoragePoolSources", type, srcSpec, flags))
+
+    def getStoragePoolCapabilities(self, flags: int = 0) -> str:
+        return str(self._call("virConnectGetStoragePoolCapabilities", flags))
+
+    def storagePoolEventRegisterAny(self, pool: virStoragePool | None, eventID: int,
+                                    cb: PoolHandler, opaque: Any) -> int:
+        """The callback runs on the application's event loop, with libvirt-python's
+        arguments for the event: (conn, pool, event, detail, opaque) for a lifecycle event,
+        (conn, pool, opaque) for a refresh."""
+        def on_event(ref: StoragePoolRef, event_id: int, event: int, detail: int) -> None:
+            handle = self._storage_pool(ref)
+            if event_id == C.VIR_STORAGE_POOL_EVENT_ID_REFRESH:
+                events.dispatch(lambda: cb(self, handle, opaque))
+            else:
+                events.dispatch(lambda: cb(self, handle, event, detail, opaque))
+
+        ref = pool._ref if pool is not None else None
+        cid: int = self._call("virConnectStoragePoolEventRegisterAny", ref, eventID, on_event)
+        return cid
+
+    def storagePoolEventDeregisterAny(self, callbackID: int) -> None:
+        """libvirt-python answers None here (its domain twin answers 0)."""
+        self._call("virConnectStoragePoolEventDeregisterAny", callbackID)
+
     # Streams -------------------------------------------------------------------------------
 
     def newStream(self, flags: int = 0) -> virStream:
@@ -387,6 +488,34 @@ class virDomain:
     def setAutostart(self, autostart: int) -> int:
         self._call("virDomainSetAutostart", bool(autostart))
         return 0
+
+    def attachDevice(self, xml: str) -> int:
+        """virDomainAttachDevice: the running domain only (VIR_DOMAIN_AFFECT_LIVE)."""
+        self._call("virDomainAttachDevice", xml, C.VIR_DOMAIN_AFFECT_LIVE)
+        return 0
+
+    def attachDeviceFlags(self, xml: str, flags: int = 0) -> int:
+        self._call("virDomainAttachDeviceFlags", xml, flags)
+        return 0
+
+    def detachDevice(self, xml: str) -> int:
+        self._call("virDomainDetachDevice", xml, C.VIR_DOMAIN_AFFECT_LIVE)
+        return 0
+
+    def detachDeviceFlags(self, xml: str, flags: int = 0) -> int:
+        self._call("virDomainDetachDeviceFlags", xml, flags)
+        return 0
+
+    def updateDeviceFlags(self, xml: str, flags: int = 0) -> int:
+        self._call("virDomainUpdateDeviceFlags", xml, flags)
+        return 0
+
+    def interfaceStats(self, path: str) -> tuple[int, ...]:
+        """virDomainInterfaceStats: (rx_bytes, rx_packets, rx_errs, rx_drop, tx_bytes,
+        tx_packets, tx_errs, tx_drop), as libvirt-python returns them."""
+        s = self._call("virDomainInterfaceStats", path)
+        return (s.rx_bytes, s.rx_packets, s.rx_errs, s.rx_drop, s.tx_bytes, s.tx_packets,
+                s.tx_errs, s.tx_drop)
 
     def securityLabel(self) -> list[Any]:
         label, enforcing = self._call("virDomainGetSecurityLabel")

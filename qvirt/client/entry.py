@@ -176,6 +176,12 @@ def report(err: QvirtError) -> None:
                       err.str2, err.str3, err.int1, err.int2))
 
 
+# The error domain of an entry point's own refusals (read-only, unsupported): libvirt's
+# libvirt-storage.c and libvirt-network.c report from their own VIR_FROM_THIS.
+PART_DOMAINS = {"": ErrorDomain.DOMAIN, "storage": ErrorDomain.STORAGE,
+                "network": ErrorDomain.NETWORK}
+
+
 def invalid_conn(api: str) -> QvirtError:
     return QvirtError(api, code=ErrorNumber.INVALID_CONN, domain=ErrorDomain.DOMAIN)
 
@@ -197,13 +203,14 @@ def call(driver: HypervisorDriver | None, read_only: bool, api: str, *args: Any,
     try:
         if driver is None:
             raise invalid_conn(api)
+        domain = PART_DOMAINS[entry.part]
         if read_only and (entry.writes or denied):
             raise QvirtError(denied or f"read only access prevents {api}",
-                             code=ErrorNumber.OPERATION_DENIED, domain=ErrorDomain.DOMAIN)
+                             code=ErrorNumber.OPERATION_DENIED, domain=domain)
         owner = getattr(driver, entry.part, None) if entry.part else driver
         method = getattr(owner, entry.method, None)
         if method is None:
-            raise NoSupport(api, domain=ErrorDomain.DOMAIN)
+            raise NoSupport(api, domain=domain)
         return method(*args)
     except QvirtError as err:
         if not quiet:

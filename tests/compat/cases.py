@@ -5,6 +5,8 @@ one libvirt refuses, {dir} a directory."""
 
 from __future__ import annotations
 
+from tests.compat.storage_cases import STORAGE_CASES
+
 GUEST = """<domain type='test'>
   <name>guest1</name>
   <uuid>4b1b7b7e-4f4d-4a51-9e56-0c5b3ad3b2b1</uuid>
@@ -251,3 +253,5 @@ CASES += [
     ("console-no-domain", ["console", "nosuch", "--force"]),
     ("console-bad-option", ["console", "test", "--devname"]),
 ]
+
+CASES += STORAGE_CASES

@@ -1,4 +1,5 @@
-"""Files the compat cases name: a guest definition, a document libvirt refuses, a directory."""
+"""Files the compat cases name: a guest definition, a document libvirt refuses, a pool and a
+volume definition, a pool source spec, a directory."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.compat.cases import BAD, GUEST, UNTYPED
+from tests.compat.storage_cases import POOL, SOURCE, VOL
 
 # qvirtd's fixtures, for the lifecycle harness against the daemon.
 from tests.daemon.conftest import guest_dir, qvirtd  # noqa: F401
@@ -17,9 +19,13 @@ def case_files(tmp_path: Path) -> dict[str, str]:
     (tmp_path / "guest.xml").write_text(GUEST)
     (tmp_path / "bad.xml").write_text(BAD)
     (tmp_path / "untyped.xml").write_text(UNTYPED)
+    (tmp_path / "pool.xml").write_text(POOL)
+    (tmp_path / "vol.xml").write_text(VOL)
+    (tmp_path / "src.xml").write_text(SOURCE)
     (tmp_path / "adir").mkdir()
     return {"xml": str(tmp_path / "guest.xml"), "bad": str(tmp_path / "bad.xml"),
-            "untyped": str(tmp_path / "untyped.xml"),
+            "untyped": str(tmp_path / "untyped.xml"), "pool": str(tmp_path / "pool.xml"),
+            "vol": str(tmp_path / "vol.xml"), "src": str(tmp_path / "src.xml"),
             "dir": str(tmp_path / "adir")}
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from lxml import etree
 
-from qvirt.cli.virsh.control import Control
+from qvirt.cli.virsh.control import Abort, Control
+from qvirt.cli.virsh.grammar import Args
 
 
 def _dump(node: object) -> str:
@@ -45,3 +46,12 @@ def select(ctl: Control, xml: str, xpath: str, wrap: bool) -> str:
 
 def _copy(node: etree._Element) -> etree._Element:
     return etree.fromstring(etree.tostring(node, with_tail=False))
+
+
+def quiet_option(args: Args) -> str | None:
+    """--xpath as vshCommandOptStringQuiet reads it: an empty one fails the command without a
+    word."""
+    value = args.get("xpath")
+    if value == "":
+        raise Abort
+    return value if isinstance(value, str) else None

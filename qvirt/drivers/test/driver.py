@@ -23,6 +23,7 @@ from qvirt.drivers.base import DomainInfo, DomainRef, LifecycleCallback, NodeInf
 from qvirt.drivers.test import caps, defaults
 from qvirt.drivers.test.node import Node, default_node, node_from_file
 from qvirt.drivers.test.objects import NodeObject, records
+from qvirt.drivers.test.storage import StorageState, TestStorage, node_storage
 from qvirt.errors import (
     ErrorDomain,
     ErrorNumber,
@@ -163,6 +164,7 @@ class _State:
     """One node's objects: shared by every connection open on it."""
 
     node: Node
+    storage: StorageState
     domains: list[_Domain] = field(default_factory=list)
     next_id: int = 1
     callbacks: dict[int, LifecycleCallback] = field(default_factory=dict)
@@ -187,6 +189,7 @@ class TestDriver:
         self._state = _open_default() if self._default else _new_state(node_from_file(path))
         self._my_callbacks: set[int] = set()
         self._closed = False
+        self.storage = TestStorage(self._state.storage, self._callback_id)
 
     # Connection ----------------------------------------------------------------------------
 
@@ -244,6 +247,7 @@ class TestDriver:
             for cid in self._my_callbacks:
                 self._state.callbacks.pop(cid, None)
         self._my_callbacks.clear()
+        self.storage.close()
         if self._default:
             _close_default()
 
@@ -254,9 +258,6 @@ class TestDriver:
 
     def interface_list(self) -> list[NodeObject]:
         return records(self._state.node.interfaces)
-
-    def storage_pool_list(self) -> list[NodeObject]:
-        return records(self._state.node.pools)
 
     def node_device_list(self) -> list[NodeObject]:
         return records(self._state.node.devices)
@@ -584,10 +585,15 @@ class TestDriver:
 
     # Events --------------------------------------------------------------------------------
 
-    def connect_domain_event_register_any(self, callback: LifecycleCallback) -> int:
+    def _callback_id(self) -> int:
         with self._state.lock:
             cid = self._state.next_callback
             self._state.next_callback += 1
+            return cid
+
+    def connect_domain_event_register_any(self, callback: LifecycleCallback) -> int:
+        with self._state.lock:
+            cid = self._callback_id()
             self._state.callbacks[cid] = callback
             self._my_callbacks.add(cid)
             return cid
@@ -680,7 +686,7 @@ def _matches(dom: _Domain, flags: int) -> bool:
 
 def _new_state(node: Node) -> _State:
     """testParseDomains: each domain starts running unless its test:runstate says otherwise."""
-    state = _State(node=node)
+    state = _State(node=node, storage=node_storage(node.pools))
     for xml in node.domains:
         element = etree.fromstring(xml.encode())
         definition = Domain.from_xml(xml)

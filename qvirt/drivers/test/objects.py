@@ -1,6 +1,6 @@
-"""The test node's objects other than domains (networks, host interfaces, storage pools, node
-devices) as plain records, until their own driver interfaces exist: enough for listings (name,
-UUID, state) and for their documents as the node gives them."""
+"""The test node's objects that have no driver interface yet (networks, host interfaces, node
+devices) as plain records: enough for listings (name, UUID, state) and for their documents as
+the node gives them."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ class NodeObject:
 
 def records(documents: list[str], *, active: bool = True) -> list[NodeObject]:
     """Every object of a test node starts active, persistent and without autostart
-    (testParseNetworks, testParseInterfaces, testParseStorage)."""
+    (testParseNetworks, testParseInterfaces)."""
     out = []
     for xml in documents:
         root = etree.fromstring(xml.encode())

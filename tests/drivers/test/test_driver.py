@@ -185,14 +185,11 @@ def test_stale_handle(default: test_driver.TestDriver) -> None:
 
 
 def test_the_default_nodes_other_objects(default: test_driver.TestDriver) -> None:
-    """What `virsh net-list --all`, `pool-list --all`, `iface-list --all` and `nodedev-list`
+    """What `virsh net-list --all`, `iface-list --all` and `nodedev-list`
     show on libvirt's test:///default."""
     assert [(n.name, n.uuid, n.active, n.persistent, n.autostart)
             for n in default.network_list()] == [
         ("default", "dd8fe884-6c02-601e-7551-cca97df1c5df", True, True, False)]
-    assert [(p.name, p.uuid, p.active) for p in default.storage_pool_list()] == [
-        ("default-pool", "dfe224cb-28fb-8dd0-c4b2-64eb3f0f4566", True)]
     assert [(i.name, i.active) for i in default.interface_list()] == [("eth1", True)]
     assert [d.name for d in default.node_device_list()] == [
         "computer", "scsi_host1", "scsi_host2", "scsi_host11"]
-    assert "<path>/default-pool</path>" in default.storage_pool_list()[0].xml
