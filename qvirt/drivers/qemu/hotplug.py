@@ -95,12 +95,13 @@ async def attach_live(mon: QemuMonitor, live: Domain, net: Interface,
     """``net`` (already in ``live``, filled) plugged into the running guest."""
     fd = await asyncio.to_thread(nic.open_host_side, net, network)
     try:
-        props = netdev_props(net)
         if fd is not None:
             fdname = f"fd-{net.alias}"
             mon.send_fd(fd)
             await mon.execute("getfd", {"fdname": fdname})
             props = {"type": "tap", "fd": fdname, "id": f"host{net.alias}"}
+        else:
+            props = netdev_props(net)
         await mon.execute("netdev_add", props)
         try:
             await mon.execute("device_add", nic_props(live, net, None))

@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from qvirt import constants as C
 from qvirt.errors import ErrorNumber, QvirtError
 from tests.drivers.network.conftest import UPLINK, Lab
 from tests.drivers.network.netns import ip
@@ -61,9 +62,29 @@ def test_each_host_side(lab: Lab) -> None:
     left = ip("-br", "link", ns=lab.ns)
     for name in targets:
         assert not re.search(rf"^{name}[@ ]", left, re.M), left
-    # The pool's device is free again: a second guest gets it.
+    # The pool's device is free again: the guest, started anew, gets it.
     lab.driver.domain_create_with_flags(guest.ref)
     assert "macvtap" in lab.driver.domain_get_xml_desc(guest.ref)
+
+    # A NIC plugged live and into the config at once has one MAC in both; a detach of both
+    # takes it from both, and its macvtap from the host.
+    both = C.VIR_DOMAIN_AFFECT_LIVE | C.VIR_DOMAIN_AFFECT_CONFIG
+    lab.driver.domain_attach_device_flags(
+        guest.ref, f"<interface type='direct'><source dev='{UPLINK}' mode='vepa'/>"
+                   "<model type='virtio'/></interface>", both)
+    live = lab.driver.domain_get_xml_desc(guest.ref)
+    config = lab.driver.domain_get_xml_desc(guest.ref, C.VIR_DOMAIN_XML_INACTIVE)
+    mac = re.findall(r"<mac address='([^']+)'/>", live)[-1]
+    tap = re.findall(r"<target dev='([^']+)'/>", live)[-1]
+    assert mac in config and tap.startswith("macvtap") and "<alias name='net4'/>" in live
+    assert "macvtap mode vepa" in ip("-d", "link", "show", tap, ns=lab.ns)
+    lab.run(guest, "true")   # the guest is up, its ACPI hotplug handler with it
+    lab.driver.domain_detach_device_flags(
+        guest.ref, f"<interface type='direct'><mac address='{mac}'/>"
+                   f"<source dev='{UPLINK}' mode='vepa'/></interface>", both)
+    assert mac not in lab.driver.domain_get_xml_desc(guest.ref)
+    assert mac not in lab.driver.domain_get_xml_desc(guest.ref, C.VIR_DOMAIN_XML_INACTIVE)
+    assert tap not in _links(lab)
 
 
 def test_start_on_a_stopped_network_leaves_nothing(lab: Lab) -> None:
