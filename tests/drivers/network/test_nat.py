@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import subprocess
+import time
 
 from qvirt import constants as C
 from qvirt.drivers.qemu.driver import QemuDriver
@@ -52,6 +53,8 @@ def test_nat_network(lab: Lab) -> None:
     assert {(lease.mac, lease.ipaddr) for lease in leases} == {(g1.mac, ip1), (g2.mac, ip2)}
     assert all(lease.iface == "qvtnat0" and lease.prefix == 24
                and lease.type == C.VIR_IP_ADDR_TYPE_IPV4 for lease in leases)
+    # dnsmasq's default lease time, an hour, counted from the lease.
+    assert all(0 < lease.expirytime - time.time() <= 3600 for lease in leases)
     assert lab.driver.network.network_get_xml_desc(net).startswith(
         "<network connections='2'>\n  <name>natnet</name>")
     assert lab.driver.network.network_get_xml_desc(
