@@ -12,7 +12,12 @@ import threading
 from dataclasses import dataclass
 
 from qvirt import constants as C
-from qvirt.conf.network import OWN_BRIDGE_MODES, Network, apply_defaults
+from qvirt.conf.network import (
+    OWN_BRIDGE_MODES,
+    Network,
+    apply_defaults,
+    without_driver_rules,
+)
 from qvirt.drivers.base import DHCPLease, NetworkEventCallback, NetworkRef
 from qvirt.drivers.network import dnsmasq, leases, lifecycle, netdev, update
 from qvirt.drivers.network.default import DEFAULT_XML
@@ -84,6 +89,10 @@ class LocalNetworkDriver:
     # Loading -----------------------------------------------------------------------------
 
     def _load(self) -> None:
+        with without_driver_rules():
+            self._load_files()
+
+    def _load_files(self) -> None:
         for path in sorted(self.paths.config_dir.glob("*.xml")):
             try:
                 net = Network.from_xml(path.read_text())

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from qvirt import constants as C
 from qvirt.conf import xmltree
-from qvirt.conf.network import Forward, ForwardInterface, Network
+from qvirt.conf.network import Forward, ForwardInterface, Network, without_driver_rules
 from qvirt.conf.network_dns import DNS, SRV, TXT, DNSHost
 from qvirt.conf.network_ip import DHCP, IP, DHCPHost, DHCPRange
 from qvirt.conf.network_port import PortGroup
@@ -325,4 +325,5 @@ def apply(net: Network, command: int, section: int, parent_index: int, xml: str)
             handler(changed.copy(), ADD_LAST, parent_index, root)
         raise _unsupported(f"unrecognized network update command code {command}")
     handler(changed, command, parent_index, root)
-    return Network.from_xml(changed.to_xml())
+    with without_driver_rules():
+        return Network.from_xml(changed.to_xml())

@@ -68,6 +68,7 @@ UPDATES: list[tuple[int, int, int, str, int]] = [
     (ADD, PG, -1, "<portgroup name='two' default='yes'/>", CONFIG),
     (MOD, PG, -1, "<portgroup name='one'><bandwidth><inbound average='1000'/></bandwidth>"
                   "</portgroup>", CONFIG),
+    (MOD, PG, -1, "<portgroup name='one'><vlan><tag id='7'/></vlan></portgroup>", CONFIG),
     (MOD, PG, -1, "<portgroup name='nine'/>", CONFIG),
     (DEL, PG, -1, "<portgroup name='one'/>", CONFIG),
     (ADD, C.VIR_NETWORK_SECTION_BRIDGE, -1, "<bridge name='x'/>", CONFIG),
