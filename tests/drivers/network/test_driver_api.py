@@ -37,10 +37,16 @@ def test_define_list_lookup_undefine_with_events(netlab: NetLab) -> None:
     drv.network_create(ref)
     assert drv.network_is_active(ref)
     assert (netlab.root / "run" / "network" / "n1.xml").read_text() == xml
+    # Redefined while it runs: the next definition waits for the network to stop.
+    drv.network_define_xml_flags(xml.replace("192.168.201.60", "192.168.201.70"))
+    assert "192.168.201.60" in drv.network_get_xml_desc(ref)
+    assert "192.168.201.70" in drv.network_get_xml_desc(ref, C.VIR_NETWORK_XML_INACTIVE)
     drv.network_destroy(ref)
+    assert "192.168.201.70" in drv.network_get_xml_desc(ref)
     drv.network_undefine(ref)
     assert seen == [("n1", C.VIR_NETWORK_EVENT_DEFINED), ("n1", C.VIR_NETWORK_EVENT_STARTED),
-                    ("n1", C.VIR_NETWORK_EVENT_STOPPED), ("n1", C.VIR_NETWORK_EVENT_UNDEFINED)]
+                    ("n1", C.VIR_NETWORK_EVENT_DEFINED), ("n1", C.VIR_NETWORK_EVENT_STOPPED),
+                    ("n1", C.VIR_NETWORK_EVENT_UNDEFINED)]
     drv.connect_network_event_deregister_any(cb)
     with pytest.raises(QvirtError) as exc:
         drv.network_lookup_by_name("n1")
