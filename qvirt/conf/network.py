@@ -7,10 +7,12 @@ to a device that exists already (a host bridge, a NIC for macvtap, SR-IOV functi
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import random
 import uuid as uuidlib
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from contextvars import ContextVar
 from typing import Any
 
 from qvirt.conf.devices.base import PCIAddress
@@ -45,6 +47,19 @@ DNSMASQ_NS = "http://libvirt.org/schemas/network/dnsmasq/1.0"
 FORWARD_MODES = ("nat", "route", "open", "bridge", "private", "vepa", "passthrough", "hostdev")
 # Modes where libvirt creates and owns the bridge (None: an isolated network, no <forward>).
 OWN_BRIDGE_MODES = (None, "nat", "route", "open")
+# Whether a parse applies the network driver's define-time rules (networkValidate).
+_DRIVER_RULES: ContextVar[bool] = ContextVar("network_driver_rules", default=True)
+
+
+@contextlib.contextmanager
+def without_driver_rules() -> Iterator[None]:
+    """Parses that libvirt makes without networkValidate: loading saved configs and state,
+    and the format/parse check after net-update."""
+    token = _DRIVER_RULES.set(False)
+    try:
+        yield
+    finally:
+        _DRIVER_RULES.reset(token)
 
 
 class _StpConv(Conv[bool]):
@@ -303,7 +318,8 @@ class Network(XMLObject):
             self.forward.check(self.name)
         self._check_forward()
         self._check_portgroups()
-        check_driver_rules(self)
+        if _DRIVER_RULES.get():
+            check_driver_rules(self)
 
     def _check_bridge(self) -> None:
         bridge = self.bridge
