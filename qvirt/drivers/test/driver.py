@@ -21,6 +21,7 @@ from qvirt import constants as C
 from qvirt.conf.domain import Domain
 from qvirt.drivers.base import DomainInfo, DomainRef, LifecycleCallback, NodeInfo
 from qvirt.drivers.test import caps, defaults
+from qvirt.drivers.test.network import NetworkState, TestNetwork, node_networks
 from qvirt.drivers.test.node import Node, default_node, node_from_file
 from qvirt.drivers.test.objects import NodeObject, records
 from qvirt.drivers.test.storage import StorageState, TestStorage, node_storage
@@ -165,6 +166,7 @@ class _State:
 
     node: Node
     storage: StorageState
+    networks: NetworkState
     domains: list[_Domain] = field(default_factory=list)
     next_id: int = 1
     callbacks: dict[int, LifecycleCallback] = field(default_factory=dict)
@@ -190,6 +192,7 @@ class TestDriver:
         self._my_callbacks: set[int] = set()
         self._closed = False
         self.storage = TestStorage(self._state.storage, self._callback_id)
+        self.network = TestNetwork(self._state.networks, self._callback_id)
 
     # Connection ----------------------------------------------------------------------------
 
@@ -248,13 +251,11 @@ class TestDriver:
                 self._state.callbacks.pop(cid, None)
         self._my_callbacks.clear()
         self.storage.close()
+        self.network.close()
         if self._default:
             _close_default()
 
     # The node's other objects, until their own driver interfaces exist --------------------
-
-    def network_list(self) -> list[NodeObject]:
-        return records(self._state.node.networks)
 
     def interface_list(self) -> list[NodeObject]:
         return records(self._state.node.interfaces)
@@ -686,7 +687,8 @@ def _matches(dom: _Domain, flags: int) -> bool:
 
 def _new_state(node: Node) -> _State:
     """testParseDomains: each domain starts running unless its test:runstate says otherwise."""
-    state = _State(node=node, storage=node_storage(node.pools))
+    state = _State(node=node, storage=node_storage(node.pools),
+                   networks=node_networks(node.networks))
     for xml in node.domains:
         element = etree.fromstring(xml.encode())
         definition = Domain.from_xml(xml)

@@ -1,0 +1,94 @@
+"""Virtual networks in the public API (libvirt-python's virNetwork): names, argument orders
+and return shapes as libvirt-python has them. Every call goes through ``entry.call``; a
+handle carries only what libvirt's carries (the network's name and UUID)."""
+
+from __future__ import annotations
+
+import uuid as uuidlib
+from typing import TYPE_CHECKING, Any
+
+from qvirt.client import entry
+from qvirt.drivers.base import DHCPLease, NetworkRef
+from qvirt.errors import ErrorDomain, InvalidArg, QvirtError
+
+if TYPE_CHECKING:
+    from qvirt.client.api import virConnect
+
+
+def raw_invalid_arg(message: str, function: str, argname: str) -> QvirtError:
+    """virReportInvalidArg from libvirt-network.c (the network domain)."""
+    err = InvalidArg(message, domain=ErrorDomain.NETWORK, str1=function, str2=argname,
+                     int1=0, int2=0)
+    err.message = message
+    err.args = (message,)
+    entry.report(err)
+    return err
+
+
+def lease_dict(lease: DHCPLease) -> dict[str, Any]:
+    """One lease as libvirt-python's DHCPLeases gives it (its keys; None where libvirt has
+    NULL)."""
+    return {"iface": lease.iface, "expirytime": lease.expirytime, "type": lease.type,
+            "mac": lease.mac, "iaid": lease.iaid, "ipaddr": lease.ipaddr,
+            "prefix": lease.prefix, "hostname": lease.hostname, "clientid": lease.clientid}
+
+
+class virNetwork:
+    def __init__(self, conn: virConnect, ref: NetworkRef) -> None:
+        self._conn = conn
+        self._ref = ref
+
+    def _call(self, api: str, *args: Any) -> Any:
+        return self._conn._call(api, self._ref, *args)
+
+    def connect(self) -> virConnect:
+        return self._conn
+
+    def name(self) -> str:
+        return self._ref.name
+
+    def UUID(self) -> bytes:
+        return uuidlib.UUID(self._ref.uuid).bytes
+
+    def UUIDString(self) -> str:
+        return self._ref.uuid
+
+    def XMLDesc(self, flags: int = 0) -> str:
+        return str(self._call("virNetworkGetXMLDesc", flags))
+
+    def create(self) -> int:
+        self._call("virNetworkCreate")
+        return 0
+
+    def destroy(self) -> int:
+        self._call("virNetworkDestroy")
+        return 0
+
+    def undefine(self) -> int:
+        self._call("virNetworkUndefine")
+        return 0
+
+    def update(self, command: int, section: int, parentIndex: int, xml: str,
+               flags: int = 0) -> int:
+        self._call("virNetworkUpdate", command, section, parentIndex, xml, flags)
+        return 0
+
+    def bridgeName(self) -> str:
+        return str(self._call("virNetworkGetBridgeName"))
+
+    def autostart(self) -> int:
+        return int(self._call("virNetworkGetAutostart"))
+
+    def setAutostart(self, autostart: int) -> int:
+        self._call("virNetworkSetAutostart", bool(autostart))
+        return 0
+
+    def isActive(self) -> int:
+        return int(self._call("virNetworkIsActive"))
+
+    def isPersistent(self) -> int:
+        return int(self._call("virNetworkIsPersistent"))
+
+    def DHCPLeases(self, mac: str | None = None, flags: int = 0) -> list[dict[str, Any]]:
+        return [lease_dict(lease)
+                for lease in self._call("virNetworkGetDHCPLeases", mac, flags)]
