@@ -1,6 +1,7 @@
-"""Virtual networks in the public API (libvirt-python's virNetwork): names, argument orders
-and return shapes as libvirt-python has them. Every call goes through ``entry.call``; a
-handle carries only what libvirt's carries (the network's name and UUID)."""
+"""Virtual networks in the public API (libvirt-python's virNetwork and virNetworkPort): names,
+argument orders and return shapes as libvirt-python has them. Every call goes through
+``entry.call``; a handle carries only what libvirt's carries (a network its name and UUID, a
+port its network and its own UUID)."""
 
 from __future__ import annotations
 
@@ -92,3 +93,50 @@ class virNetwork:
     def DHCPLeases(self, mac: str | None = None, flags: int = 0) -> list[dict[str, Any]]:
         return [lease_dict(lease)
                 for lease in self._call("virNetworkGetDHCPLeases", mac, flags)]
+
+    def listAllPorts(self, flags: int = 0) -> list[virNetworkPort]:
+        return [virNetworkPort(self, uuid)
+                for uuid in self._call("virNetworkListAllPorts", flags)]
+
+    def portCreateXML(self, xmldesc: str, flags: int = 0) -> virNetworkPort:
+        return virNetworkPort(self, str(self._call("virNetworkPortCreateXML", xmldesc, flags)))
+
+    def portLookupByUUID(self, uuid: bytes) -> virNetworkPort:
+        if len(uuid) != 16:
+            raise raw_invalid_arg("Invalid UUID", "virNetworkPortLookupByUUID", "uuid")
+        return virNetworkPort(self, str(self._call("virNetworkPortLookupByUUID",
+                                                   str(uuidlib.UUID(bytes=uuid)))))
+
+    def portLookupByUUIDString(self, uuidstr: str) -> virNetworkPort:
+        try:
+            canonical = str(uuidlib.UUID(uuidstr))
+        except ValueError:
+            raise raw_invalid_arg(
+                "uuidstr in virNetworkPortLookupByUUIDString must be a valid UUID",
+                "virNetworkPortLookupByUUIDString", "uuidstr") from None
+        return virNetworkPort(self, str(self._call("virNetworkPortLookupByUUID", canonical)))
+
+
+class virNetworkPort:
+    def __init__(self, net: virNetwork, uuid: str) -> None:
+        self._net = net
+        self._uuid = uuid
+
+    def _call(self, api: str, *args: Any) -> Any:
+        return self._net._call(api, self._uuid, *args)
+
+    def network(self) -> virNetwork:
+        return self._net
+
+    def UUID(self) -> bytes:
+        return uuidlib.UUID(self._uuid).bytes
+
+    def UUIDString(self) -> str:
+        return self._uuid
+
+    def XMLDesc(self, flags: int = 0) -> str:
+        return str(self._call("virNetworkPortGetXMLDesc", flags))
+
+    def delete(self, flags: int = 0) -> int:
+        self._call("virNetworkPortDelete", flags)
+        return 0

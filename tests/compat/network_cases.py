@@ -36,7 +36,8 @@ HOST = "<host mac='52:54:00:00:00:07' ip='192.168.122.7'/>\n"
 
 COMMANDS = ("net-autostart", "net-create", "net-define", "net-destroy", "net-dhcp-leases",
             "net-dumpxml", "net-edit", "net-event", "net-info", "net-list", "net-name",
-            "net-start", "net-undefine", "net-update", "net-uuid")
+            "net-start", "net-undefine", "net-update", "net-uuid", "net-port-list",
+            "net-port-create", "net-port-dumpxml", "net-port-delete")
 
 D = "default"
 UUID = "dd8fe884-6c02-601e-7551-cca97df1c5df"
@@ -179,6 +180,18 @@ NETWORK_CASES: list[tuple[str, list[str]]] = [
     *((f"net-update-{section}-{command}-{i}",
        [f'net-define {{net}}; net-update net1 {command} {section} "{xml}"; net-dumpxml net1'])
       for i, (section, command, xml) in enumerate(UPDATES)),
+    # ports, which the test driver lacks
+    ("net-port-list", ["net-port-list", D]),
+    ("net-port-list-uuid", ["net-port-list", D, "--uuid"]),
+    ("net-port-list-both", ["net-port-list", D, "--table", "--uuid"]),
+    ("net-port-list-missing", ["net-port-list", "nosuch"]),
+    ("net-port-create", ["net-port-create", D, "{net}"]),
+    ("net-port-create-validate", ["net-port-create", D, "{net}", "--validate"]),
+    ("net-port-create-missing-file", ["net-port-create", D, "/nonexistent"]),
+    ("net-port-dumpxml", ["net-port-dumpxml", D, UUID]),
+    ("net-port-dumpxml-bad", ["net-port-dumpxml", D, "xyz"]),
+    ("net-port-delete", ["net-port-delete", D, UUID]),
+    ("net-port-delete-missing-net", ["net-port-delete", "nosuch", UUID]),
     # read-only
     ("network-readonly", ["connect --readonly test:///default; net-destroy default; "
                           "net-define {net}; net-autostart default; net-update default add "

@@ -84,6 +84,11 @@ attempt("active", net.isActive)
 attempt("persistent", net.isPersistent)
 attempt("leases", net.DHCPLeases)
 attempt("leases mac", net.DHCPLeases, "52:54:00:00:00:01", 0)
+attempt("ports", net.listAllPorts, 0)
+attempt("port create", net.portCreateXML, "<networkport/>", 0)
+attempt("port by uuidstring", net.portLookupByUUIDString, net.UUIDString())
+attempt("port by bad uuidstring", net.portLookupByUUIDString, "nope")
+attempt("port by uuid", net.portLookupByUUID, net.UUID())
 attempt("update live", net.update, libvirt.VIR_NETWORK_UPDATE_COMMAND_ADD_LAST,
         libvirt.VIR_NETWORK_SECTION_IP_DHCP_HOST, -1, HOST.format(1, 1), 0)
 attempt("update config", net.update, libvirt.VIR_NETWORK_UPDATE_COMMAND_ADD_FIRST,

@@ -428,8 +428,79 @@ def cmd_net_event(ctl: Control, args: Args) -> bool:
     return count[0] > 0
 
 
+# Network ports -------------------------------------------------------------------------------
+
+def _lookup_port(ctl: Control, net: qvirt.virNetwork, args: Args) -> qvirt.virNetworkPort:
+    """virshCommandOptNetworkPort: by UUID only."""
+    text = ctl.opt_req(args, "port")
+    try:
+        return net.portLookupByUUIDString(text)
+    except QvirtError:
+        raise ctl.fail(f"failed to get network port '{text}'") from None
+
+
+def cmd_net_port_list(ctl: Control, args: Args) -> bool:
+    if args.get("table") and args.get("uuid"):
+        raise ctl.fail("Only one argument from --table and --uuid may be specified.")
+    net = lookup_network(ctl, args)
+    with ctl.failing(None):
+        ports = sorted(net.listAllPorts(0), key=lambda p: p.UUIDString())
+    if args.get("uuid"):
+        for port in ports:
+            ctl.print(f"{port.UUIDString()}\n")
+        return True
+    ctl.print(table.render(["UUID"], [[port.UUIDString()] for port in ports]))
+    return True
+
+
+def cmd_net_port_create(ctl: Control, args: Args) -> bool:
+    net = lookup_network(ctl, args)
+    path = ctl.opt_req(args, "file")
+    xml = ctl.read_file(path)
+    flags = C.VIR_NETWORK_PORT_CREATE_VALIDATE if args.get("validate") else 0
+    # (sic: virsh says "network" here)
+    with ctl.failing(f"Failed to create network from {path}"):
+        port = net.portCreateXML(xml, flags)
+    ctl.print_extra(f"Network port {port.UUIDString()} created from {path}\n")
+    return True
+
+
+def _succeeding(handler: Callable[[Control, Args], bool]) -> Callable[[Control, Args], bool]:
+    """net-port-dumpxml and net-port-delete as virsh 9.0 has them: their failures still
+    report success, so virsh prints no libvirt error after its own."""
+    def run(ctl: Control, args: Args) -> bool:
+        try:
+            return handler(ctl, args)
+        except Abort:
+            ctl.last_error = None
+            return True
+    return run
+
+
+@_succeeding
+def cmd_net_port_dumpxml(ctl: Control, args: Args) -> bool:
+    port = _lookup_port(ctl, lookup_network(ctl, args), args)
+    xpath = quiet_option(args)
+    xml = port.XMLDesc(0)
+    ctl.print(xml if xpath is None else select(ctl, xml, xpath, bool(args.get("wrap"))))
+    return True
+
+
+@_succeeding
+def cmd_net_port_delete(ctl: Control, args: Args) -> bool:
+    port = _lookup_port(ctl, lookup_network(ctl, args), args)
+    with ctl.failing(f"Failed to delete network port {port.UUIDString()}"):
+        port.delete(0)
+    ctl.print_extra(f"Network port {port.UUIDString()} deleted\n")
+    return True
+
+
 NETWORK_OPT = Opt("network", OptType.DATA, "network name or uuid", required=True)
 VALIDATE_OPT = Opt("validate", BOOL, "validate the XML against the schema")
+PORT_OPT = Opt("port", OptType.DATA, "port UUID", required=True)
+XPATH_OPTS = (Opt("xpath", STRING, "xpath expression to filter the XML document",
+                  keyword_only=True),
+              Opt("wrap", BOOL, "wrap xpath results in an common root element"))
 
 GROUP = CommandGroup("Networking", "network", (
     Command("net-autostart", cmd_net_autostart, "autostart a network",
@@ -450,9 +521,7 @@ GROUP = CommandGroup("Networking", "network", (
     Command("net-dumpxml", cmd_net_dumpxml, "network information in XML",
             "Output the network information as an XML dump to stdout.", (
                 NETWORK_OPT, Opt("inactive", BOOL, "show inactive defined XML"),
-                Opt("xpath", STRING, "xpath expression to filter the XML document",
-                    keyword_only=True),
-                Opt("wrap", BOOL, "wrap xpath results in an common root element"))),
+                *XPATH_OPTS)),
     Command("net-edit", cmd_net_edit, "edit XML configuration for a network",
             "Edit the XML configuration for a network.", (NETWORK_OPT,)),
     Command("net-event", cmd_net_event, "Network Events",
@@ -502,4 +571,17 @@ GROUP = CommandGroup("Networking", "network", (
                 Opt("current", BOOL, "affect current state of network"))),
     Command("net-uuid", cmd_net_uuid, "convert a network name to network UUID", "", (
         Opt("network", OptType.DATA, "network name", required=True),)),
+    Command("net-port-list", cmd_net_port_list, "list network ports",
+            "Returns list of network ports.", (
+                NETWORK_OPT, Opt("uuid", BOOL, "list uuid's only"),
+                Opt("table", BOOL, "list table (default)"))),
+    Command("net-port-create", cmd_net_port_create, "create a network port from an XML file",
+            "Create a network port.", (
+                NETWORK_OPT, file_opt("file containing an XML network port description"),
+                VALIDATE_OPT)),
+    Command("net-port-dumpxml", cmd_net_port_dumpxml, "network port information in XML",
+            "Output the network port information as an XML dump to stdout.", (
+                NETWORK_OPT, PORT_OPT, *XPATH_OPTS)),
+    Command("net-port-delete", cmd_net_port_delete, "delete the specified network port",
+            "Delete the specified network port.", (NETWORK_OPT, PORT_OPT)),
 ))
