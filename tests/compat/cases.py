@@ -5,6 +5,7 @@ one libvirt refuses, {dir} a directory."""
 
 from __future__ import annotations
 
+from tests.compat.iface_cases import IFACE_CASES
 from tests.compat.network_cases import NETWORK_CASES
 from tests.compat.storage_cases import STORAGE_CASES
 
@@ -256,4 +257,5 @@ CASES += [
 ]
 
 CASES += NETWORK_CASES
+CASES += IFACE_CASES
 CASES += STORAGE_CASES

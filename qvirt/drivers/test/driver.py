@@ -18,8 +18,15 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from qvirt import constants as C
+from qvirt.conf.devices.interface import Interface
 from qvirt.conf.domain import Domain
-from qvirt.drivers.base import DomainInfo, DomainRef, LifecycleCallback, NodeInfo
+from qvirt.drivers.base import (
+    DomainInfo,
+    DomainRef,
+    InterfaceStats,
+    LifecycleCallback,
+    NodeInfo,
+)
 from qvirt.drivers.test import caps, defaults
 from qvirt.drivers.test.network import NetworkState, TestNetwork, node_networks
 from qvirt.drivers.test.node import Node, default_node, node_from_file
@@ -470,6 +477,17 @@ class TestDriver:
 
     # State ---------------------------------------------------------------------------------
 
+    def domain_interface_stats(self, dom: DomainRef, device: str) -> InterfaceStats:
+        """testDomainInterfaceStats: made-up counters from the clock (microseconds), for a
+        NIC named by its MAC or its target device."""
+        obj = self._get(dom)
+        _check_active(obj)
+        _find_net(obj.definition, device)
+        base = time.time_ns() // 1000
+        return InterfaceStats(base // 10, base // 100, base // 10**6, base // (2 * 10**6),
+                              base // 20, base // 110, base // (3 * 10**6),
+                              base // (4 * 10**6))
+
     def domain_get_info(self, dom: DomainRef) -> DomainInfo:
         with self._state.lock:
             obj = self._get(dom)
@@ -640,6 +658,27 @@ def _impact(obj: _Domain, flags: int) -> tuple[bool, bool]:
         raise OperationInvalid("transient domains do not have any persistent config",
                                domain=ErrorDomain.DOMAIN)
     return live, config
+
+
+def _find_net(definition: Domain, device: str) -> Interface:
+    """virDomainNetFind: a MAC-shaped name is compared as a MAC, anything else with the
+    NICs' target devices."""
+    mac = _parse_mac(device)
+    nic: Interface
+    for nic in definition.devices.interfaces:
+        if (mac is not None and _parse_mac(str(nic.mac or "")) == mac) or \
+                (mac is None and nic.target_dev == device):
+            return nic
+    raise InvalidArg(f"'{device}' is not a known interface", domain=ErrorDomain.DOMAIN)
+
+
+def _parse_mac(text: str) -> bytes | None:
+    """virMacAddrParse: six hex bytes separated by colons."""
+    parts = text.split(":")
+    if len(parts) != 6 or not all(1 <= len(p) <= 2 and all(
+            c in "0123456789abcdefABCDEF" for c in p) for p in parts):
+        return None
+    return bytes(int(p, 16) for p in parts)
 
 
 def _check_active(obj: _Domain) -> None:
