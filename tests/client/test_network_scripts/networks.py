@@ -53,8 +53,12 @@ def loop() -> None:
 threading.Thread(target=loop, daemon=True).start()
 conn = libvirt.open("test:///default")
 net = conn.networkLookupByName("default")
+# Every callback is registered before the first event: libvirt delivers a queued event to
+# the callbacks registered when its loop gets to it, which is a matter of timing.
 cid1 = conn.networkEventRegisterAny(None, libvirt.VIR_NETWORK_EVENT_ID_LIFECYCLE, lifecycle,
                                     "all")
+cid2 = conn.networkEventRegisterAny(net, libvirt.VIR_NETWORK_EVENT_ID_LIFECYCLE, lifecycle,
+                                    "mine")
 attempt("list all", conn.listAllNetworks, 0)
 for flag in ("ACTIVE", "INACTIVE", "PERSISTENT", "TRANSIENT", "AUTOSTART", "NO_AUTOSTART"):
     attempt("list " + flag, conn.listAllNetworks,
@@ -142,7 +146,7 @@ attempt("t1 destroy", t1.destroy)
 attempt("t1 after", conn.networkLookupByName, "t1")
 attempt("register twice", conn.networkEventRegisterAny, None,
         libvirt.VIR_NETWORK_EVENT_ID_LIFECYCLE, sentinel, None)
-attempt("register one", conn.networkEventRegisterAny, net,
+attempt("register one again", conn.networkEventRegisterAny, net,
         libvirt.VIR_NETWORK_EVENT_ID_LIFECYCLE, lifecycle, "mine")
 other = libvirt.open("test:///default")
 cid3 = other.networkEventRegisterAny(None, libvirt.VIR_NETWORK_EVENT_ID_LIFECYCLE, sentinel,
@@ -155,6 +159,7 @@ for line in events:
     print("event", line)
 attempt("deregister", conn.networkEventDeregisterAny, cid1)
 attempt("deregister again", conn.networkEventDeregisterAny, cid1)
+attempt("deregister one", conn.networkEventDeregisterAny, cid2)
 attempt("deregister other", other.networkEventDeregisterAny, cid3)
 ro = libvirt.openReadOnly("test:///default")
 rnet = ro.networkLookupByName("default")
