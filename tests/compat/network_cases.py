@@ -192,9 +192,9 @@ NETWORK_CASES: list[tuple[str, list[str]]] = [
     ("net-port-dumpxml-bad", ["net-port-dumpxml", D, "xyz"]),
     ("net-port-delete", ["net-port-delete", D, UUID]),
     ("net-port-delete-missing-net", ["net-port-delete", "nosuch", UUID]),
-    ("net-update-portgroup-vlan", ["net-define {net}; net-update net1 modify portgroup "
-                                   "\"<portgroup name='pg1'><vlan><tag id='5'/></vlan>"
-                                   "</portgroup>\"; net-dumpxml net1"]),
+    ("net-update-portgroup-vlan", ["net-update", D, "add", "portgroup",
+                                   "<portgroup name='pg'><vlan><tag id='5'/></vlan>"
+                                   "</portgroup>"]),
     # read-only
     ("network-readonly", ["connect --readonly test:///default; net-destroy default; "
                           "net-define {net}; net-autostart default; net-update default add "
