@@ -1,7 +1,7 @@
 """Timing and the table. Each benchmark row names one operation and gives a callable per side
-(qvirt, libvirtd, bare QEMU); the sides take turns run by run in the same process run, so
-machine load affects all of them alike, and the table prints medians and qvirt's ratio to
-each peer.
+(qvirt, libvirtd, bare QEMU, or dd copying the same bytes); the sides take turns run by run
+in the same process run, so machine load affects all of them alike, and the table prints
+medians and qvirt's ratio to each peer.
 
 A row's callable may do ``batch`` operations per call (the table shows the time of one), so
 that the cost of reaching a client in another process is spread thin; a row in a size unit
@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-SIDES = ("qvirt", "libvirtd", "bare QEMU")
+SIDES = ("qvirt", "libvirtd", "bare QEMU", "dd")
 UNITS = {"µs": 1e6, "ms": 1e3, "s": 1.0}
 VALUE_UNITS = ("MB",)
 

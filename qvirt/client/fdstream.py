@@ -6,6 +6,10 @@ stream is closed under it (a console forced open elsewhere takes the device back
 virChrdevs aborts the first holder's stream). Once closed, every call but finish and abort says
 "stream is not open", as an fd stream whose descriptor is gone does.
 
+A volume's stream (vol-upload, vol-download) may be sparse: its holes are read as zeros, or
+stop a read that asks to stop at holes, and holes sent are punched into the volume. Its
+finish waits for the volume's writes and reports their failure.
+
 Callbacks (``eventAddCallback``) are fed by a thread that waits on the device, as libvirt's
 event loop polls an fd stream's descriptor.
 """
@@ -20,9 +24,10 @@ import threading
 from collections.abc import Callable
 
 from qvirt import constants as C
-from qvirt.client.stream import StreamBackend
+from qvirt.client.stream import AT_HOLE, StreamBackend
 from qvirt.drivers.base import DeviceStream
-from qvirt.errors import ErrorDomain, ErrorNumber, InternalError, QvirtError
+from qvirt.drivers.storage.volstream import VolumeDevice
+from qvirt.errors import ErrorDomain, ErrorNumber, InternalError, OperationInvalid, QvirtError
 
 
 def _not_open() -> QvirtError:
@@ -42,6 +47,11 @@ class FDStream(StreamBackend):
     def __init__(self, device: DeviceStream) -> None:
         super().__init__()
         self._device = device
+        self._volume = device if isinstance(device, VolumeDevice) else None
+        self._sparse = self._volume is not None and self._volume.sparse
+        # What a read took from the device beyond what its caller asked for: data, or the
+        # rest of a hole (its length).
+        self._rest: bytes | int = b""
         self._fd = device.fileno()
         self._open = True
         self._lock = threading.Lock()
@@ -63,11 +73,23 @@ class FDStream(StreamBackend):
             raise _not_open()
 
     def recv(self, size: int, nonblock: bool) -> bytes | None:
+        got = self.recv_flags(size, nonblock, stop_at_hole=False)
+        assert not isinstance(got, int)     # holes read as zeros here
+        return got
+
+    def recv_flags(self, size: int, nonblock: bool, stop_at_hole: bool) -> bytes | int | None:
         while True:
             if not self._open:
                 raise _not_open()
+            if self._rest:
+                return self._take(size, stop_at_hole)
             try:
-                return self._device.read(size)
+                if self._volume is None:
+                    return self._device.read(size)
+                self._rest = self._volume.read_segment(size)
+                if not self._rest:
+                    return b""
+                continue
             except BlockingIOError:
                 if nonblock:
                     return None
@@ -76,6 +98,43 @@ class FDStream(StreamBackend):
                     raise _not_open() from None
                 raise _system("cannot read from stream", err) from None
             self._wait(readable=True)
+
+    def _take(self, size: int, stop_at_hole: bool) -> bytes | int:
+        """Up to ``size`` bytes of what the last read left; a hole as zeros, or AT_HOLE."""
+        rest = self._rest
+        if isinstance(rest, int):
+            if stop_at_hole:
+                return AT_HOLE
+            take = min(size, rest)
+            self._rest = rest - take
+            return bytes(take)
+        self._rest = rest[size:]
+        return rest[:size]
+
+    def recv_hole(self) -> int:
+        if not self._sparse:
+            raise OperationInvalid("Holes are not supported with this stream",
+                                   domain=ErrorDomain.STREAMS)
+        if isinstance(self._rest, int):
+            length, self._rest = self._rest, b""
+            return length
+        return 0
+
+    def send_hole(self, length: int) -> None:
+        if not self._sparse or self._volume is None:
+            raise OperationInvalid("Skipping is not supported with this stream",
+                                   domain=ErrorDomain.STREAMS)
+        while True:
+            if not self._open:
+                raise _not_open()
+            try:
+                self._volume.write_hole(length)
+                return
+            except BlockingIOError:
+                pass
+            except OSError as err:
+                raise _system("cannot write to stream", err) from None
+            self._wait(readable=False)
 
     def send(self, data: bytes, nonblock: bool) -> int | None:
         sent = 0
@@ -96,6 +155,13 @@ class FDStream(StreamBackend):
         return sent
 
     def finish(self) -> None:
+        if self._volume is not None and self._open:
+            try:
+                self._volume.finish()
+            except OSError as err:
+                raise _system("cannot write to stream", err) from None
+            finally:
+                self._close()
         self._close()
 
     def abort(self) -> None:
@@ -125,6 +191,8 @@ class FDStream(StreamBackend):
     def ready(self) -> int:
         if not self._open:
             return 0
+        if self._rest:
+            return C.VIR_STREAM_EVENT_READABLE | C.VIR_STREAM_EVENT_WRITABLE
         try:
             r, w, _ = select.select([self._fd], [self._fd], [], 0)
         except (OSError, ValueError):

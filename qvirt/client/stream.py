@@ -23,13 +23,23 @@ from typing import TYPE_CHECKING, Any
 
 from qvirt import constants as C
 from qvirt.client import entry, events
-from qvirt.errors import ErrorDomain, ErrorNumber, InternalError, NoSupport, QvirtError
+from qvirt.errors import (
+    ErrorDomain,
+    ErrorNumber,
+    InternalError,
+    InvalidArg,
+    NoSupport,
+    QvirtError,
+)
 
 if TYPE_CHECKING:
     from qvirt.client.api import virConnect
 
 # virStorageVol.streamBufSize in libvirt-python: the chunk recvAll and sendAll move.
 BUF_SIZE = 262120
+
+# virStreamRecvFlags' answer where the stream stopped at a hole.
+AT_HOLE = -3
 
 # libvirt-python's stream callback: (stream, events, opaque).
 StreamHandler = Callable[["virStream", int, Any], Any]
@@ -58,6 +68,16 @@ class StreamBackend(ABC):
 
     @abstractmethod
     def send(self, data: bytes, nonblock: bool) -> int | None: ...
+
+    def recv_flags(self, size: int, nonblock: bool, stop_at_hole: bool) -> bytes | int | None:
+        """``recv``, which for a sparse stream may stop at a hole (answering AT_HOLE)."""
+        return self.recv(size, nonblock)
+
+    def recv_hole(self) -> int:
+        raise NoSupport("virStreamRecvHole", domain=ErrorDomain.STREAMS)
+
+    def send_hole(self, length: int) -> None:
+        raise NoSupport("virStreamSendHole", domain=ErrorDomain.STREAMS)
 
     @abstractmethod
     def finish(self) -> None: ...
@@ -161,6 +181,28 @@ class virStream:
         got = self._run("virStreamRecv", lambda b: b.recv(nbytes, self._nonblock))
         return -2 if got is None else bytes(got)
 
+    def recvFlags(self, nbytes: int, flags: int = 0) -> bytes | int:
+        """virStreamRecvFlags: with VIR_STREAM_RECV_STOP_AT_HOLE, -3 where a hole comes
+        next (its length from ``recvHole``); else as ``recv``, holes read as zeros."""
+        stop = bool(flags & C.VIR_STREAM_RECV_STOP_AT_HOLE)
+        got = self._run("virStreamRecvFlags",
+                        lambda b: b.recv_flags(nbytes, self._nonblock, stop))
+        if got is None:
+            return -2
+        return got if isinstance(got, int) else bytes(got)
+
+    def recvHole(self, flags: int = 0) -> int:
+        return int(self._run("virStreamRecvHole", lambda b: b.recv_hole()))
+
+    def sendHole(self, length: int, flags: int = 0) -> int:
+        if length < 0:
+            err = InvalidArg(f"length in virStreamSendHole must be greater than or equal "
+                             f"to 0, but is {length}", domain=ErrorDomain.STREAMS)
+            entry.report(err)
+            raise err
+        self._run("virStreamSendHole", lambda b: b.send_hole(length))
+        return 0
+
     def send(self, data: bytes) -> int:
         sent = self._run("virStreamSend", lambda b: b.send(bytes(data), self._nonblock))
         return -2 if sent is None else int(sent)
@@ -201,6 +243,55 @@ class virStream:
                 return
             if self.send(got) == -2:
                 raise QvirtError("cannot use sendAll with nonblocking stream")
+
+    def sparseRecvAll(self, handler: Callable[[virStream, bytes, Any], Any],
+                      holeHandler: Callable[[virStream, int, Any], Any], opaque: Any) -> None:
+        """libvirt-python's: data to ``handler``, each hole's length to ``holeHandler``."""
+        while True:
+            got = self.recvFlags(BUF_SIZE, C.VIR_STREAM_RECV_STOP_AT_HOLE)
+            if got == -2:
+                raise QvirtError("cannot use sparseRecvAll with nonblocking stream")
+            try:
+                if got == AT_HOLE:
+                    ret = holeHandler(self, self.recvHole(), opaque)
+                    if isinstance(ret, int) and ret < 0:
+                        raise RuntimeError(f"holeHandler handler returned {ret}")
+                    continue
+                assert isinstance(got, bytes)
+                if not got:
+                    return
+                ret = handler(self, got, opaque)
+                if isinstance(ret, int) and ret < 0:
+                    raise RuntimeError(f"sparseRecvAll handler returned {ret}")
+            except BaseException:
+                self._abort_quietly()
+                raise
+
+    def sparseSendAll(self, handler: Callable[[virStream, int, Any], bytes],
+                      holeHandler: Callable[[virStream, Any], Any],
+                      skipHandler: Callable[[virStream, int, Any], Any], opaque: Any) -> None:
+        """libvirt-python's: ``holeHandler`` says where the source is ([in data, section
+        length]); a hole is sent and skipped, data read by ``handler`` and sent; data of
+        length 0 is the end."""
+        while True:
+            try:
+                section = holeHandler(self, opaque)
+                if len(section) != 2:
+                    raise ValueError("holeHandler must return list of 2 elements")
+                in_data, length = section
+                if not in_data and length > 0:
+                    self.sendHole(length)
+                    if skipHandler(self, length, opaque) < 0:
+                        raise RuntimeError("skipHandler failed")
+                    continue
+                got = handler(self, min(BUF_SIZE, length), opaque)
+            except BaseException:
+                self._abort_quietly()
+                raise
+            if not got:
+                return
+            if self.send(got) == -2:
+                raise QvirtError("cannot use sparseSendAll with nonblocking stream")
 
     def _abort_quietly(self) -> None:
         with contextlib.suppress(QvirtError):

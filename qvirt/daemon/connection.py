@@ -23,7 +23,7 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import Executor
 
-from qvirt.daemon import dispatch
+from qvirt.daemon import dispatch, heap
 from qvirt.daemon.dispatch import Session
 from qvirt.daemon.streams import StreamRelay
 from qvirt.drivers.base import DeviceStream, HypervisorDriver
@@ -44,6 +44,9 @@ from qvirt.rpc.remote import Kind, error_frame, reply_frame
 log = logging.getLogger("qvirt.daemon")
 
 _STREAM_TYPES = (MessageType.STREAM, MessageType.STREAM_HOLE)
+# The most one read from a client takes, and what the socket's reader buffers before it stops
+# reading: a few of a stream's 256 KiB frames whole.
+READ_SIZE = 1 << 20
 
 
 class Client:
@@ -79,7 +82,7 @@ class Client:
         worker = asyncio.create_task(self._work())
         parser = FrameParser()
         try:
-            while data := await self.reader.read(65536):
+            while data := await self.reader.read(READ_SIZE):
                 for message in parser.messages(data):
                     await self._route(message)
                 for relay in list(self.streams.values()):
@@ -101,7 +104,7 @@ class Client:
                 await worker
             for relay in list(self.streams.values()):
                 relay.close()
-            await self.loop.run_in_executor(self.pool, self.session.events.clear)
+            await self.loop.run_in_executor(self.pool, self.session.clear_events)
             self.writer.close()
             with contextlib.suppress(ConnectionError):
                 await self.writer.wait_closed()
@@ -174,7 +177,9 @@ class Client:
             return
         relay = StreamRelay(call, device, self.writer, self._forget)
         self.streams[relay.key] = relay
+        heap.stream_opened()
         relay.start()
 
     def _forget(self, relay: StreamRelay) -> None:
-        self.streams.pop(relay.key, None)
+        if self.streams.pop(relay.key, None) is not None:
+            heap.stream_closed()

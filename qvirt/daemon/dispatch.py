@@ -20,7 +20,8 @@ from typing import Any
 from qvirt import constants as C
 from qvirt.client import entry
 from qvirt.client.api import LIB_VERSION
-from qvirt.daemon.events import ClientEvents, Push
+from qvirt.daemon import storage
+from qvirt.daemon.events import ClientEvents, PoolEvents, Push
 from qvirt.daemon.wire import to_chars, to_ref, to_wire, to_wire_list
 from qvirt.drivers.base import DomainRef, HypervisorDriver
 from qvirt.errors import ErrorDomain, InternalError, QvirtError
@@ -67,9 +68,16 @@ class Session:
     # CONNECT_CLOSE ends the connection once its reply is out.
     closed: bool = False
     events: ClientEvents = field(init=False)
+    pool_events: PoolEvents = field(init=False)
 
     def __post_init__(self) -> None:
         self.events = ClientEvents(self.api, self.push)
+        self.pool_events = PoolEvents(self.api, self.push)
+
+    def clear_events(self) -> None:
+        """Every event registration dropped: the client closed or went away."""
+        self.events.clear()
+        self.pool_events.clear()
 
     def api(self, name: str, *args: Any) -> Any:
         """The public API's call path; errors stay in the daemon's reply, not a handler."""
@@ -177,7 +185,7 @@ def _supports_feature(s: Session, args: Any) -> dict[str, Any]:
 
 
 def _connect_close(s: Session, args: Any) -> None:
-    s.events.clear()
+    s.clear_events()
     s.closed = True
 
 
@@ -352,6 +360,7 @@ HANDLERS: dict[str, Handler] = {
     "CONNECT_DOMAIN_EVENT_DEREGISTER_ANY": lambda s, a: s.events.deregister_legacy(a["eventID"]),
     "CONNECT_REGISTER_CLOSE_CALLBACK": _close_callback,
     "CONNECT_UNREGISTER_CLOSE_CALLBACK": _close_callback,
+    **storage.HANDLERS,
 }
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from qvirt.drivers.network.paths import NetworkPaths
 from qvirt.drivers.qemu.paths import DriverPaths
+from qvirt.drivers.storage.paths import StoragePaths
 from qvirt.util.sockets import SOCK_RO, SOCK_RW, SYSTEM_RUN_DIR, root_socket_dir, session_socket_dir
 
 CONFIG_NAME = "qvirtd.conf"
@@ -46,7 +47,7 @@ class PKIPaths:
 @dataclass(frozen=True)
 class Layout:
     """One daemon's directories: config, runtime (sockets, pid), its own log file, the QEMU
-    driver's, the network driver's, and the URI the driver answers to."""
+    driver's, the storage and network drivers', and the URI the driver answers to."""
 
     uri: str
     etc: Path
@@ -54,6 +55,7 @@ class Layout:
     log_file: Path
     driver: DriverPaths
     pki: PKIPaths
+    storage: StoragePaths
     network: NetworkPaths
 
     @property
@@ -78,7 +80,7 @@ class Layout:
         return cls("qemu:///system", etc, SYSTEM_RUN_DIR, log / LOG_NAME,
                    DriverPaths(etc / "qemu", SYSTEM_RUN_DIR / "qemu", log / "qemu",
                                cache / "qemu"),
-                   PKIPaths.system(), NetworkPaths.system())
+                   PKIPaths.system(), StoragePaths.system(), NetworkPaths.system())
 
     @classmethod
     def session(cls) -> Layout:
@@ -89,13 +91,14 @@ class Layout:
         return cls("qemu:///session", etc, run, cache / LOG_NAME,
                    DriverPaths(etc / "qemu", run / "qemu" / "run", cache / "qemu" / "log",
                                cache / "qemu" / "cache"),
-                   PKIPaths.user(home / ".pki" / "libvirt"), NetworkPaths.session())
+                   PKIPaths.user(home / ".pki" / "libvirt"), StoragePaths.session(),
+                   NetworkPaths.session())
 
     @classmethod
     def under(cls, root: Path) -> Layout:
         return cls(f"qemu:///embed?root={root}", root / "etc", root_socket_dir(root),
                    root / "log" / LOG_NAME, DriverPaths.under(root), PKIPaths.system(root / "etc"),
-                   NetworkPaths.under(root))
+                   StoragePaths.under(root), NetworkPaths.under(root))
 
 
 def _xdg(variable: str, default: Path) -> Path:

@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 from qvirt.daemon.config import DaemonConfig, load_config
 from qvirt.daemon.daemonize import DaemonErr, StartupReport, fork_into_background
+from qvirt.daemon.heap import M_MMAP_THRESHOLD, MMAP_THRESHOLD
 from qvirt.daemon.layout import Layout
 from qvirt.daemon.logs import check_priority, default_outputs, setup_logging
 from qvirt.daemon.pidfile import PidFile
@@ -40,9 +41,6 @@ PROG = "qvirtd"
 # glibc's M_ARENA_MAX (malloc.h) and the daemon's value: see _limit_malloc_arenas.
 M_ARENA_MAX = -8
 MALLOC_ARENAS = 2
-# glibc's M_MMAP_THRESHOLD, fixed at its initial 128 KiB: see _limit_malloc_arenas.
-M_MMAP_THRESHOLD = -3
-MMAP_THRESHOLD = 128 * 1024
 # libvirt's remote driver starts session daemons with --timeout=120.
 SESSION_TIMEOUT = 120
 log = logging.getLogger("qvirt.daemon")
@@ -179,7 +177,8 @@ def _limit_malloc_arenas() -> None:
     and keep megabytes of RSS from spreading (MALLOC_ARENA_MAX, as daemons set it). The mmap
     threshold is fixed too: by default glibc raises it to the size of each large block freed,
     so after one multi-megabyte message every later one lands in the heap, which keeps the
-    high-water mark of the busiest moment; fixed, large messages are mapped and unmapped.
+    high-water mark of the busiest moment; fixed, large messages are mapped and unmapped
+    (but while volume streams run: heap.py).
     Called before the first thread starts; a libc without mallopt is left as it is."""
     import ctypes
 
@@ -208,7 +207,7 @@ def _run(layout: Layout, config: DaemonConfig, timeout: float | None,
     try:
         # Only the system daemon ships the default network, as libvirt's packages do.
         driver: HypervisorDriver = QemuDriver(
-            layout.uri, layout.driver, network_paths=layout.network,
+            layout.uri, layout.driver, layout.storage, network_paths=layout.network,
             ship_default_network=layout.uri == "qemu:///system")
     except QvirtError as err:
         log.error("%s", err)

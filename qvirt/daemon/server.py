@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from qvirt.daemon.conffile import system_error
 from qvirt.daemon.config import DaemonConfig
-from qvirt.daemon.connection import Client
+from qvirt.daemon.connection import READ_SIZE, Client
 from qvirt.daemon.keepalive import KeepAlive
 from qvirt.daemon.layout import Layout
 from qvirt.drivers.base import HypervisorDriver
@@ -95,7 +95,8 @@ class Server:
                                       (self.layout.sock_ro, ro_mode, True)):
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
-            server = await asyncio.start_unix_server(self._acceptor(read_only), path=str(path))
+            server = await asyncio.start_unix_server(self._acceptor(read_only), path=str(path),
+                                                     limit=READ_SIZE)
             self._servers.append(server)
             os.chmod(path, mode)
             if gid != -1:
@@ -105,7 +106,8 @@ class Server:
     async def _start_ip(self, port: str, context: ssl.SSLContext | None) -> None:
         try:
             server = await asyncio.start_server(self._acceptor(False, context),
-                                                host=self.config.listen_addr, port=port)
+                                                host=self.config.listen_addr, port=port,
+                                                limit=READ_SIZE)
         except OSError as err:
             raise system_error("Unable to bind to port", err) from err
         self._servers.append(server)

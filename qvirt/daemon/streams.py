@@ -9,6 +9,10 @@ Flow control holds memory to a fixed bound whatever either side does:
 - client -> device: data waits in a bounded backlog while the device is full; while any stream's
   backlog is over its bound the connection stops reading the client's socket (``room``).
 
+A sparse volume stream (vol-upload and vol-download with the SPARSE_STREAM flag) carries holes
+too, as STREAM_HOLE messages in both directions, in their place between the data; a hole from
+the client on any other stream drops the client, as under libvirtd.
+
 A client ends a stream with a finish (status OK, once its data is written) or an abort (status
 ERROR, its unwritten data dropped); either is confirmed with an empty OK. The device's end of
 data goes out as an empty CONTINUE and the stream waits for the client's finish. A driver that
@@ -19,15 +23,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
+import os
+from collections import deque
 from collections.abc import Callable
 
 from qvirt.drivers.base import DeviceStream
-from qvirt.errors import ErrorDomain, QvirtError
+from qvirt.drivers.storage.volstream import VolumeDevice
+from qvirt.errors import ErrorDomain, ErrorNumber, QvirtError
 from qvirt.rpc.errors import FrameError, RPCError
 from qvirt.rpc.packet import Header, Message, MessageType, Status
 from qvirt.rpc.remote import error_frame as reply_error_frame
-from qvirt.rpc.stream import data_frame, end_frame, error_frame
+from qvirt.rpc.stream import StreamHole, data_frame, end_frame, error_frame, hole_frame
+from qvirt.rpc.xdr import unpack
 
 log = logging.getLogger("qvirt.daemon")
 
@@ -42,6 +51,12 @@ def io_failure() -> QvirtError:
     return RPCError("stream had I/O failure", domain=ErrorDomain.STREAMS)
 
 
+def volume_failure(action: str, err: OSError) -> QvirtError:
+    """A volume's stream failing: virFDStreamRead's and virFDStreamWrite's words."""
+    return QvirtError(f"cannot {action} stream: {os.strerror(err.errno or errno.EIO)}",
+                      code=ErrorNumber.SYSTEM_ERROR, domain=ErrorDomain.STREAMS)
+
+
 class StreamRelay:
     """One open stream of one client. Everything runs on the connection's loop; only the
     driver's revocation arrives from another thread, through call_soon_threadsafe."""
@@ -54,7 +69,10 @@ class StreamRelay:
         self._fd = device.fileno()
         self._writer = writer
         self._loop = asyncio.get_running_loop()
-        self._backlog = bytearray()
+        self._volume = device if isinstance(device, VolumeDevice) else None
+        self._sparse = self._volume is not None and self._volume.sparse
+        self._backlog: deque[bytes | int] = deque()    # data, and holes' lengths
+        self._backlog_size = 0
         self._room = asyncio.Event()
         self._room.set()
         self._reading = self._writing = False
@@ -93,16 +111,22 @@ class StreamRelay:
 
     def _readable(self) -> None:
         try:
-            data = self._device.read(CHUNK)
+            if self._sparse and self._volume is not None:
+                segment = self._volume.read_segment(CHUNK)
+            else:
+                segment = self._device.read(CHUNK)
         except BlockingIOError:
             return
         except OSError as err:
             log.warning("stream device failed: %s", err)
-            self._fail()
+            self._fail(volume_failure("read from", err))
             return
         self._stop_reading()
-        self._writer.write(data_frame(self.call, data))
-        if data:
+        if isinstance(segment, int):
+            self._writer.write(hole_frame(self.call, segment))
+        else:
+            self._writer.write(data_frame(self.call, segment))
+        if segment:
             self._sender = asyncio.create_task(self._resume_reading())
 
     async def _resume_reading(self) -> None:
@@ -119,10 +143,15 @@ class StreamRelay:
             return
         if header.type == MessageType.STREAM_HOLE:
             # Only sparse volume streams take holes; libvirtd drops the client for one.
-            raise FrameError("Unexpected stream hole")
-        if header.status == Status.CONTINUE:
-            self._backlog += message.payload
-            self._flush()
+            if not self._sparse:
+                raise FrameError("Unexpected stream hole")
+            length = unpack(StreamHole, message.payload)["length"]
+            if length < 0:
+                self._fail()
+                return
+            self._queue(length)
+        elif header.status == Status.CONTINUE:
+            self._queue(message.payload)
         elif header.status == Status.OK:
             self._finishing = True
             self._flush()
@@ -133,17 +162,35 @@ class StreamRelay:
                 f"stream aborted with unexpected status {header.status}",
                 domain=ErrorDomain.STREAMS)))
 
+    def _queue(self, item: bytes | int) -> None:
+        if item:
+            self._backlog.append(item)
+            if isinstance(item, bytes):
+                self._backlog_size += len(item)
+        self._flush()
+
     def _flush(self) -> None:
         while self._backlog:
+            head = self._backlog[0]
             try:
-                written = self._device.write(bytes(self._backlog[:CHUNK]))
+                if isinstance(head, int):
+                    assert self._volume is not None    # holes are queued on sparse streams only
+                    self._volume.write_hole(head)
+                    self._backlog.popleft()
+                    continue
+                # Frames are at most CHUNK: slicing (a copy) is for the rest of a partial write.
+                written = self._device.write(head if len(head) <= CHUNK else head[:CHUNK])
             except BlockingIOError:
                 break
             except OSError as err:
                 log.warning("stream device failed: %s", err)
-                self._fail()
+                self._fail(volume_failure("write to", err))
                 return
-            del self._backlog[:written]
+            self._backlog_size -= written
+            if written == len(head):
+                self._backlog.popleft()
+            else:
+                self._backlog[0] = head[written:]
         if self._backlog:
             if not self._writing:
                 self._writing = True
@@ -151,12 +198,24 @@ class StreamRelay:
         elif self._writing:
             self._writing = False
             self._loop.remove_writer(self._fd)
-        if len(self._backlog) < BACKLOG:
+        if self._backlog_size < BACKLOG:
             self._room.set()
         else:
             self._room.clear()
         if self._finishing and not self._backlog:
-            self._end(end_frame(self.call))
+            self._finish()
+
+    def _finish(self) -> None:
+        """The client's finish, its data all handed over: a volume's writes must have landed
+        before the finish is confirmed (libvirt's virFDStreamClose waits for its thread)."""
+        if self._volume is not None:
+            try:
+                self._volume.finish()
+            except OSError as err:
+                log.warning("stream device failed: %s", err)
+                self._fail(volume_failure("write to", err))
+                return
+        self._end(end_frame(self.call))
 
     # ends -------------------------------------------------------------------------------
 
@@ -164,8 +223,11 @@ class StreamRelay:
         if not self.closed:
             self._fail()
 
-    def _fail(self) -> None:
-        self._end(error_frame(self.call, io_failure()))
+    def _fail(self, volume_error: QvirtError | None = None) -> None:
+        """The stream's failure: a volume's in its own words, any other device's as
+        libvirtd words it."""
+        error = volume_error if self._volume is not None and volume_error else io_failure()
+        self._end(error_frame(self.call, error))
 
     def _end(self, last: bytes) -> None:
         """Send the stream's last frame and let the device go."""
@@ -186,6 +248,7 @@ class StreamRelay:
         if self._sender is not None:
             self._sender.cancel()
         self._backlog.clear()
+        self._backlog_size = 0
         self._room.set()
         self._device.close()
         self._on_close(self)

@@ -6,7 +6,7 @@ import struct
 import uuid as uuidlib
 from typing import Any
 
-from qvirt.drivers.base import DomainRef
+from qvirt.drivers.base import DomainRef, StoragePoolRef, StorageVolRef
 from qvirt.rpc.errors import XDRError
 from qvirt.rpc.remote import REMOTE_STRING_MAX
 from qvirt.rpc.xdr import ENCODE_FAILED, EncodedItems
@@ -53,3 +53,20 @@ def to_chars(text: str) -> list[int]:
     """A C string as a ``char x<N>`` field: its signed bytes and the NUL, which libvirtd
     counts in the length (remoteDispatchNodeGetSecurityModel's strlen + 1)."""
     return [b - 256 if b > 127 else b for b in text.encode() + b"\0"]
+
+
+def pool_ref(wire: dict[str, Any]) -> StoragePoolRef:
+    """remote_nonnull_storage_pool -> StoragePoolRef."""
+    return StoragePoolRef(wire["name"], str(uuidlib.UUID(bytes=wire["uuid"])))
+
+
+def pool_wire(ref: StoragePoolRef) -> dict[str, Any]:
+    return {"name": ref.name, "uuid": bytes.fromhex(ref.uuid.replace("-", ""))}
+
+
+def vol_ref(wire: dict[str, Any]) -> StorageVolRef:
+    return StorageVolRef(wire["pool"], wire["name"], wire["key"])
+
+
+def vol_wire(ref: StorageVolRef) -> dict[str, Any]:
+    return {"pool": ref.pool, "name": ref.name, "key": ref.key}

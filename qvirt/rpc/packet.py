@@ -124,7 +124,9 @@ def _decode_at(buf: bytes | bytearray, pos: int, length: int) -> Message:
         if nfds > NUM_FDS_MAX:
             raise FrameError(f"Received too many FDs {nfds}, expected {NUM_FDS_MAX} maximum")
         offset += 4
-    return Message(header, bytes(buf[offset:pos + length]), nfds)
+    # Through a view: slicing a bytearray would copy the payload twice.
+    with memoryview(buf) as view:
+        return Message(header, bytes(view[offset:pos + length]), nfds)
 
 
 class FrameParser:
@@ -148,8 +150,13 @@ class FrameParser:
         before it, as libvirt's, which reads and dispatches one message at a time."""
         if self._failed is not None:
             raise self._failed
-        buf = self._buffer
-        buf += data
+        # Between messages the data is parsed where it lies, and only a partial message's
+        # bytes are kept: a stream's frames are then copied once, not three times.
+        buf: bytes | bytearray = self._buffer
+        if self._buffer:
+            self._buffer += data
+        else:
+            buf = data
         pos = 0
         try:
             while len(buf) - pos >= LEN_MAX:
@@ -164,7 +171,10 @@ class FrameParser:
             self._failed = err
             raise
         finally:
-            del buf[:pos]
+            if buf is self._buffer:
+                del self._buffer[:pos]
+            else:
+                self._buffer += memoryview(data)[pos:]
 
     @staticmethod
     def _check(length: int) -> None:

@@ -69,6 +69,8 @@ REMOTE_NODE_MAX_CELLS = 1024
 REMOTE_NODE_CPU_STATS_MAX = 16
 REMOTE_NODE_MEMORY_STATS_MAX = 16
 REMOTE_CPUMAP_MAX = 2048
+REMOTE_STORAGE_POOL_LIST_MAX = 4096
+REMOTE_STORAGE_VOL_LIST_MAX = 16384
 
 NonnullString = String(REMOTE_STRING_MAX)
 RemoteString = Optional(NonnullString)
@@ -82,6 +84,15 @@ NonnullDomain = Struct("remote_nonnull_domain", [
 NonnullNetwork = Struct("remote_nonnull_network", [
     ("name", NonnullString),
     ("uuid", Uuid),
+])
+NonnullStoragePool = Struct("remote_nonnull_storage_pool", [
+    ("name", NonnullString),
+    ("uuid", Uuid),
+])
+NonnullStorageVol = Struct("remote_nonnull_storage_vol", [
+    ("pool", NonnullString),
+    ("name", NonnullString),
+    ("key", NonnullString),
 ])
 RemoteDomain = Optional(NonnullDomain)
 RemoteNetwork = Optional(NonnullNetwork)
@@ -120,6 +131,8 @@ def _msg(name: str, *fields: tuple[str, XDRType]) -> Struct:
 
 
 _DOM = ("dom", NonnullDomain)
+_POOL = ("pool", NonnullStoragePool)
+_VOL = ("vol", NonnullStorageVol)
 _FLAGS = ("flags", UInt)
 
 
@@ -150,6 +163,9 @@ _H, _L = Priority.HIGH, Priority.LOW
 _NodeCPUStat = Struct("remote_node_get_cpu_stats", [("field", NonnullString), ("value", UHyper)])
 _NodeMemoryStat = Struct("remote_node_get_memory_stats",
                          [("field", NonnullString), ("value", UHyper)])
+
+_PoolNames = VarArray(NonnullString, REMOTE_STORAGE_POOL_LIST_MAX)
+_VolInfo = (("type", Char), ("capacity", UHyper), ("allocation", UHyper))
 
 _DomainLifecycle = _msg("domain_event_lifecycle", _DOM, ("event", Int), ("detail", Int))
 
@@ -221,6 +237,75 @@ PROCEDURE_LIST: tuple[Procedure, ...] = (
               _ret("auth_list", ("types", VarArray(Enum(AuthType), REMOTE_AUTH_TYPE_LIST_MAX))),
               _H),
     Procedure("AUTH_POLKIT", 70, Void, _ret("auth_polkit", ("complete", Int)), _H),
+    Procedure("CONNECT_NUM_OF_STORAGE_POOLS", 71, Void,
+              _ret("connect_num_of_storage_pools", ("num", Int)), _H),
+    Procedure("CONNECT_LIST_STORAGE_POOLS", 72,
+              _args("connect_list_storage_pools", ("maxnames", Int)),
+              _ret("connect_list_storage_pools", ("names", _PoolNames)), _H),
+    Procedure("CONNECT_NUM_OF_DEFINED_STORAGE_POOLS", 73, Void,
+              _ret("connect_num_of_defined_storage_pools", ("num", Int)), _H),
+    Procedure("CONNECT_LIST_DEFINED_STORAGE_POOLS", 74,
+              _args("connect_list_defined_storage_pools", ("maxnames", Int)),
+              _ret("connect_list_defined_storage_pools", ("names", _PoolNames)), _H),
+    Procedure("CONNECT_FIND_STORAGE_POOL_SOURCES", 75,
+              _args("connect_find_storage_pool_sources", ("type", NonnullString),
+                    ("srcSpec", RemoteString), _FLAGS),
+              _ret("connect_find_storage_pool_sources", ("xml", NonnullString)), _L),
+    Procedure("STORAGE_POOL_CREATE_XML", 76,
+              _args("storage_pool_create_xml", ("xml", NonnullString), _FLAGS),
+              _ret("storage_pool_create_xml", _POOL), _L),
+    Procedure("STORAGE_POOL_DEFINE_XML", 77,
+              _args("storage_pool_define_xml", ("xml", NonnullString), _FLAGS),
+              _ret("storage_pool_define_xml", _POOL), _H),
+    Procedure("STORAGE_POOL_CREATE", 78, _args("storage_pool_create", _POOL, _FLAGS), Void, _L),
+    Procedure("STORAGE_POOL_BUILD", 79, _args("storage_pool_build", _POOL, _FLAGS), Void, _L),
+    Procedure("STORAGE_POOL_DESTROY", 80, _args("storage_pool_destroy", _POOL), Void, _H),
+    Procedure("STORAGE_POOL_DELETE", 81, _args("storage_pool_delete", _POOL, _FLAGS), Void, _L),
+    Procedure("STORAGE_POOL_UNDEFINE", 82, _args("storage_pool_undefine", _POOL), Void, _H),
+    Procedure("STORAGE_POOL_REFRESH", 83, _args("storage_pool_refresh", _POOL, _FLAGS), Void,
+              _L),
+    Procedure("STORAGE_POOL_LOOKUP_BY_NAME", 84,
+              _args("storage_pool_lookup_by_name", ("name", NonnullString)),
+              _ret("storage_pool_lookup_by_name", _POOL), _H),
+    Procedure("STORAGE_POOL_LOOKUP_BY_UUID", 85,
+              _args("storage_pool_lookup_by_uuid", ("uuid", Uuid)),
+              _ret("storage_pool_lookup_by_uuid", _POOL), _H),
+    Procedure("STORAGE_POOL_LOOKUP_BY_VOLUME", 86, _args("storage_pool_lookup_by_volume", _VOL),
+              _ret("storage_pool_lookup_by_volume", _POOL), _H),
+    Procedure("STORAGE_POOL_GET_INFO", 87, _args("storage_pool_get_info", _POOL),
+              _ret("storage_pool_get_info", ("state", UChar), ("capacity", UHyper),
+                   ("allocation", UHyper), ("available", UHyper)), _H),
+    Procedure("STORAGE_POOL_GET_XML_DESC", 88, _args("storage_pool_get_xml_desc", _POOL, _FLAGS),
+              _ret("storage_pool_get_xml_desc", ("xml", NonnullString)), _H),
+    Procedure("STORAGE_POOL_GET_AUTOSTART", 89, _args("storage_pool_get_autostart", _POOL),
+              _ret("storage_pool_get_autostart", ("autostart", Int)), _H),
+    Procedure("STORAGE_POOL_SET_AUTOSTART", 90,
+              _args("storage_pool_set_autostart", _POOL, ("autostart", Int)), Void, _H),
+    Procedure("STORAGE_POOL_NUM_OF_VOLUMES", 91, _args("storage_pool_num_of_volumes", _POOL),
+              _ret("storage_pool_num_of_volumes", ("num", Int)), _H),
+    Procedure("STORAGE_POOL_LIST_VOLUMES", 92,
+              _args("storage_pool_list_volumes", _POOL, ("maxnames", Int)),
+              _ret("storage_pool_list_volumes",
+                   ("names", VarArray(NonnullString, REMOTE_STORAGE_VOL_LIST_MAX))), _H),
+    Procedure("STORAGE_VOL_CREATE_XML", 93,
+              _args("storage_vol_create_xml", _POOL, ("xml", NonnullString), _FLAGS),
+              _ret("storage_vol_create_xml", _VOL), _L),
+    Procedure("STORAGE_VOL_DELETE", 94, _args("storage_vol_delete", _VOL, _FLAGS), Void, _L),
+    Procedure("STORAGE_VOL_LOOKUP_BY_NAME", 95,
+              _args("storage_vol_lookup_by_name", _POOL, ("name", NonnullString)),
+              _ret("storage_vol_lookup_by_name", _VOL), _H),
+    Procedure("STORAGE_VOL_LOOKUP_BY_KEY", 96,
+              _args("storage_vol_lookup_by_key", ("key", NonnullString)),
+              _ret("storage_vol_lookup_by_key", _VOL), _H),
+    Procedure("STORAGE_VOL_LOOKUP_BY_PATH", 97,
+              _args("storage_vol_lookup_by_path", ("path", NonnullString)),
+              _ret("storage_vol_lookup_by_path", _VOL), _H),
+    Procedure("STORAGE_VOL_GET_INFO", 98, _args("storage_vol_get_info", _VOL),
+              _ret("storage_vol_get_info", *_VolInfo), _H),
+    Procedure("STORAGE_VOL_GET_XML_DESC", 99, _args("storage_vol_get_xml_desc", _VOL, _FLAGS),
+              _ret("storage_vol_get_xml_desc", ("xml", NonnullString)), _H),
+    Procedure("STORAGE_VOL_GET_PATH", 100, _args("storage_vol_get_path", _VOL),
+              _ret("storage_vol_get_path", ("name", NonnullString)), _H),
     Procedure("NODE_GET_CELLS_FREE_MEMORY", 101,
               _args("node_get_cells_free_memory", ("startCell", Int), ("maxcells", Int)),
               _ret("node_get_cells_free_memory",
@@ -236,6 +321,10 @@ PROCEDURE_LIST: tuple[Procedure, ...] = (
     Procedure("NODE_GET_SECURITY_MODEL", 122, Void,
               _ret("node_get_security_model", ("model", VarArray(Char, REMOTE_SECURITY_MODEL_MAX)),
                    ("doi", VarArray(Char, REMOTE_SECURITY_DOI_MAX))), _H),
+    Procedure("STORAGE_VOL_CREATE_XML_FROM", 125,
+              _args("storage_vol_create_xml_from", _POOL, ("xml", NonnullString),
+                    ("clonevol", NonnullStorageVol), _FLAGS),
+              _ret("storage_vol_create_xml_from", _VOL), _L),
     Procedure("DOMAIN_IS_ACTIVE", 150, _args("domain_is_active", _DOM),
               _ret("domain_is_active", ("active", Int)), _H),
     Procedure("DOMAIN_IS_PERSISTENT", 151, _args("domain_is_persistent", _DOM),
@@ -244,6 +333,10 @@ PROCEDURE_LIST: tuple[Procedure, ...] = (
               _args("connect_domain_xml_to_native", ("nativeFormat", NonnullString),
                     ("domainXml", NonnullString), _FLAGS),
               _ret("connect_domain_xml_to_native", ("nativeConfig", NonnullString)), _L),
+    Procedure("STORAGE_POOL_IS_ACTIVE", 154, _args("storage_pool_is_active", _POOL),
+              _ret("storage_pool_is_active", ("active", Int)), _H),
+    Procedure("STORAGE_POOL_IS_PERSISTENT", 155, _args("storage_pool_is_persistent", _POOL),
+              _ret("storage_pool_is_persistent", ("persistent", Int)), _H),
     Procedure("CONNECT_GET_LIB_VERSION", 157, Void,
               _ret("connect_get_lib_version", ("lib_ver", UHyper)), _H),
     Procedure("DOMAIN_GET_JOB_INFO", 163, _args("domain_get_job_info", _DOM),
@@ -253,6 +346,7 @@ PROCEDURE_LIST: tuple[Procedure, ...] = (
                    ("memTotal", UHyper), ("memProcessed", UHyper), ("memRemaining", UHyper),
                    ("fileTotal", UHyper), ("fileProcessed", UHyper), ("fileRemaining", UHyper)),
               _L),
+    Procedure("STORAGE_VOL_WIPE", 165, _args("storage_vol_wipe", _VOL, _FLAGS), Void, _L),
     Procedure("CONNECT_DOMAIN_EVENT_REGISTER_ANY", 167,
               _args("connect_domain_event_register_any", ("eventID", Int)), Void, _H),
     Procedure("CONNECT_DOMAIN_EVENT_DEREGISTER_ANY", 168,
@@ -269,6 +363,12 @@ PROCEDURE_LIST: tuple[Procedure, ...] = (
               Kind.STREAM),
     Procedure("CONNECT_GET_SYSINFO", 203, _args("connect_get_sysinfo", _FLAGS),
               _ret("connect_get_sysinfo", ("sysinfo", NonnullString)), _H),
+    Procedure("STORAGE_VOL_UPLOAD", 208,
+              _args("storage_vol_upload", _VOL, ("offset", UHyper), ("length", UHyper), _FLAGS),
+              Void, _L, Kind.STREAM),
+    Procedure("STORAGE_VOL_DOWNLOAD", 209,
+              _args("storage_vol_download", _VOL, ("offset", UHyper), ("length", UHyper),
+                    _FLAGS), Void, _L, Kind.STREAM),
     Procedure("DOMAIN_SCREENSHOT", 211,
               _args("domain_screenshot", _DOM, ("screen", UInt), _FLAGS),
               _ret("domain_screenshot", ("mime", RemoteString)), _L, Kind.STREAM),
@@ -294,6 +394,10 @@ PROCEDURE_LIST: tuple[Procedure, ...] = (
     Procedure("DOMAIN_RESET", 245, _args("domain_reset", _DOM, _FLAGS), Void, _L),
     Procedure("DOMAIN_SHUTDOWN_FLAGS", 258, _args("domain_shutdown_flags", _DOM, _FLAGS), Void,
               _L),
+    Procedure("STORAGE_VOL_WIPE_PATTERN", 259,
+              _args("storage_vol_wipe_pattern", _VOL, ("algorithm", UInt), _FLAGS), Void, _L),
+    Procedure("STORAGE_VOL_RESIZE", 260,
+              _args("storage_vol_resize", _VOL, ("capacity", UHyper), _FLAGS), Void, _L),
     Procedure("DOMAIN_SET_METADATA", 264,
               _args("domain_set_metadata", _DOM, ("type", Int), ("metadata", RemoteString),
                     ("key", RemoteString), ("uri", RemoteString), _FLAGS), Void, _L),
@@ -305,6 +409,16 @@ PROCEDURE_LIST: tuple[Procedure, ...] = (
               _ret("connect_list_all_domains",
                    ("domains", VarArray(NonnullDomain, REMOTE_DOMAIN_LIST_MAX)), ("ret", UInt)),
               _H),
+    Procedure("CONNECT_LIST_ALL_STORAGE_POOLS", 281,
+              _args("connect_list_all_storage_pools", ("need_results", Int), _FLAGS),
+              _ret("connect_list_all_storage_pools",
+                   ("pools", VarArray(NonnullStoragePool, REMOTE_STORAGE_POOL_LIST_MAX)),
+                   ("ret", UInt)), _H),
+    Procedure("STORAGE_POOL_LIST_ALL_VOLUMES", 282,
+              _args("storage_pool_list_all_volumes", _POOL, ("need_results", Int), _FLAGS),
+              _ret("storage_pool_list_all_volumes",
+                   ("vols", VarArray(NonnullStorageVol, REMOTE_STORAGE_VOL_LIST_MAX)),
+                   ("ret", UInt)), _H),
     Procedure("NODE_GET_CPU_MAP", 293,
               _args("node_get_cpu_map", ("need_map", Int), ("need_online", Int), _FLAGS),
               _ret("node_get_cpu_map", ("cpumap", VarOpaque(REMOTE_CPUMAP_MAX)),
@@ -329,6 +443,26 @@ PROCEDURE_LIST: tuple[Procedure, ...] = (
               _ret("domain_define_xml_flags", _DOM), _H),
     Procedure("CONNECT_REGISTER_CLOSE_CALLBACK", 360, Void, Void, _L),
     Procedure("CONNECT_UNREGISTER_CLOSE_CALLBACK", 361, Void, Void, _L),
+    Procedure("CONNECT_STORAGE_POOL_EVENT_REGISTER_ANY", 368,
+              _args("connect_storage_pool_event_register_any", ("eventID", Int),
+                    ("pool", Optional(NonnullStoragePool))),
+              _ret("connect_storage_pool_event_register_any", ("callbackID", Int)), _H),
+    Procedure("CONNECT_STORAGE_POOL_EVENT_DEREGISTER_ANY", 369,
+              _args("connect_storage_pool_event_deregister_any", ("callbackID", Int)), Void, _H),
+    Procedure("STORAGE_POOL_EVENT_LIFECYCLE", 370,
+              _msg("storage_pool_event_lifecycle", ("callbackID", Int), _POOL, ("event", Int),
+                   ("detail", Int)), Void, _L, Kind.MESSAGE),
+    Procedure("STORAGE_POOL_EVENT_REFRESH", 373,
+              _msg("storage_pool_event_refresh", ("callbackID", Int), _POOL), Void, _L,
+              Kind.MESSAGE),
+    Procedure("STORAGE_VOL_GET_INFO_FLAGS", 378, _args("storage_vol_get_info_flags", _VOL, _FLAGS),
+              _ret("storage_vol_get_info_flags", *_VolInfo), _H),
+    Procedure("STORAGE_POOL_LOOKUP_BY_TARGET_PATH", 391,
+              _args("storage_pool_lookup_by_target_path", ("path", NonnullString)),
+              _ret("storage_pool_lookup_by_target_path", _POOL), _H),
+    Procedure("CONNECT_GET_STORAGE_POOL_CAPABILITIES", 403,
+              _args("connect_get_storage_pool_capabilities", _FLAGS),
+              _ret("connect_get_storage_pool_capabilities", ("capabilities", NonnullString)), _L),
 )
 
 PROCEDURES: dict[int, Procedure] = {proc.number: proc for proc in PROCEDURE_LIST}

@@ -43,6 +43,7 @@ from qvirt.rpc.xdr import (
     Optional,
     String,
     Struct,
+    UHyper,
     UInt,
     VarArray,
     VarOpaque,
@@ -97,6 +98,8 @@ def sample(kind: XDRType, rng: random.Random) -> Any:
         return rng.choice(INTS) if rng.random() < 0.7 else rng.randint(-(1 << 31), (1 << 31) - 1)
     if kind is UInt:
         return rng.choice([0, 1, 2, 4, 0xFFFFFFFF, rng.getrandbits(32)])
+    if kind is UHyper:
+        return rng.choice([0, 1, 4096, 1 << 40, (1 << 64) - 1, rng.getrandbits(64)])
     if kind is Void:
         return None
     raise AssertionError(f"no sampler for {kind!r}")

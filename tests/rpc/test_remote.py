@@ -106,6 +106,33 @@ PINNED: dict[str, tuple[int, bool]] = {
     "CONNECT_GET_DOMAIN_CAPABILITIES": (342, False), "DOMAIN_DEFINE_XML_FLAGS": (350, True),
     "CONNECT_REGISTER_CLOSE_CALLBACK": (360, False),
     "CONNECT_UNREGISTER_CLOSE_CALLBACK": (361, False),
+    # Storage.
+    "CONNECT_NUM_OF_STORAGE_POOLS": (71, True), "CONNECT_LIST_STORAGE_POOLS": (72, True),
+    "CONNECT_NUM_OF_DEFINED_STORAGE_POOLS": (73, True),
+    "CONNECT_LIST_DEFINED_STORAGE_POOLS": (74, True),
+    "CONNECT_FIND_STORAGE_POOL_SOURCES": (75, False), "STORAGE_POOL_CREATE_XML": (76, False),
+    "STORAGE_POOL_DEFINE_XML": (77, True), "STORAGE_POOL_CREATE": (78, False),
+    "STORAGE_POOL_BUILD": (79, False), "STORAGE_POOL_DESTROY": (80, True),
+    "STORAGE_POOL_DELETE": (81, False), "STORAGE_POOL_UNDEFINE": (82, True),
+    "STORAGE_POOL_REFRESH": (83, False), "STORAGE_POOL_LOOKUP_BY_NAME": (84, True),
+    "STORAGE_POOL_LOOKUP_BY_UUID": (85, True), "STORAGE_POOL_LOOKUP_BY_VOLUME": (86, True),
+    "STORAGE_POOL_GET_INFO": (87, True), "STORAGE_POOL_GET_XML_DESC": (88, True),
+    "STORAGE_POOL_GET_AUTOSTART": (89, True), "STORAGE_POOL_SET_AUTOSTART": (90, True),
+    "STORAGE_POOL_NUM_OF_VOLUMES": (91, True), "STORAGE_POOL_LIST_VOLUMES": (92, True),
+    "STORAGE_VOL_CREATE_XML": (93, False), "STORAGE_VOL_DELETE": (94, False),
+    "STORAGE_VOL_LOOKUP_BY_NAME": (95, True), "STORAGE_VOL_LOOKUP_BY_KEY": (96, True),
+    "STORAGE_VOL_LOOKUP_BY_PATH": (97, True), "STORAGE_VOL_GET_INFO": (98, True),
+    "STORAGE_VOL_GET_XML_DESC": (99, True), "STORAGE_VOL_GET_PATH": (100, True),
+    "STORAGE_VOL_CREATE_XML_FROM": (125, False), "STORAGE_POOL_IS_ACTIVE": (154, True),
+    "STORAGE_POOL_IS_PERSISTENT": (155, True), "STORAGE_VOL_WIPE": (165, False),
+    "STORAGE_VOL_UPLOAD": (208, False), "STORAGE_VOL_DOWNLOAD": (209, False),
+    "STORAGE_VOL_WIPE_PATTERN": (259, False), "STORAGE_VOL_RESIZE": (260, False),
+    "CONNECT_LIST_ALL_STORAGE_POOLS": (281, True), "STORAGE_POOL_LIST_ALL_VOLUMES": (282, True),
+    "CONNECT_STORAGE_POOL_EVENT_REGISTER_ANY": (368, True),
+    "CONNECT_STORAGE_POOL_EVENT_DEREGISTER_ANY": (369, True),
+    "STORAGE_POOL_EVENT_LIFECYCLE": (370, False), "STORAGE_POOL_EVENT_REFRESH": (373, False),
+    "STORAGE_VOL_GET_INFO_FLAGS": (378, True), "STORAGE_POOL_LOOKUP_BY_TARGET_PATH": (391, True),
+    "CONNECT_GET_STORAGE_POOL_CAPABILITIES": (403, False),
 }
 
 # No timing assertions: the suite shares loaded hosts under pytest-xdist.
@@ -123,11 +150,13 @@ def test_procedure_numbers_and_priorities_are_pinned() -> None:
     assert len(PROCEDURES) == len(BY_NAME) == len(PROCEDURE_LIST)
 
 
-MESSAGES = {"DOMAIN_EVENT_LIFECYCLE", "DOMAIN_EVENT_CALLBACK_LIFECYCLE"}
+MESSAGES = {"DOMAIN_EVENT_LIFECYCLE", "DOMAIN_EVENT_CALLBACK_LIFECYCLE",
+            "STORAGE_POOL_EVENT_LIFECYCLE", "STORAGE_POOL_EVENT_REFRESH"}
 
 
 def test_kinds() -> None:
-    streams = {"DOMAIN_OPEN_CONSOLE", "DOMAIN_SCREENSHOT"}
+    streams = {"DOMAIN_OPEN_CONSOLE", "DOMAIN_SCREENSHOT", "STORAGE_VOL_UPLOAD",
+               "STORAGE_VOL_DOWNLOAD"}
     assert {p.name for p in PROCEDURE_LIST if p.kind is Kind.STREAM} == streams
     assert {p.name for p in PROCEDURE_LIST if p.kind is Kind.MESSAGE} == MESSAGES
     assert {p.name for p in PROCEDURE_LIST if p.kind is Kind.CALL} == \
@@ -162,6 +191,23 @@ def test_layout_vectors() -> None:
     cpumap = {"cpumap": b"\x03", "online": 2, "ret": 2}
     assert pack(BY_NAME["NODE_GET_CPU_MAP"].ret, cpumap) == bytes.fromhex(
         "00000001 03000000 00000002 00000002")
+    # remote_nonnull_storage_vol: three strings; remote_storage_vol_get_info_ret's char type
+    # takes 4 bytes.
+    vol = {"pool": "p", "name": "v", "key": "/k"}
+    assert pack(BY_NAME["STORAGE_VOL_GET_PATH"].args, {"vol": vol}) == bytes.fromhex(
+        "00000001 70000000 00000001 76000000 00000002 2f6b0000")
+    assert pack(BY_NAME["STORAGE_VOL_GET_INFO"].ret,
+                {"type": 0, "capacity": 1, "allocation": 2}) == bytes.fromhex(
+        "00000000 0000000000000001 0000000000000002")
+    # remote_storage_vol_download_args: the volume, offset and length (hypers), flags.
+    down = {"vol": vol, "offset": 1, "length": 2, "flags": 3}
+    assert pack(BY_NAME["STORAGE_VOL_DOWNLOAD"].args, down)[24:] == bytes.fromhex(
+        "0000000000000001 0000000000000002 00000003")
+    # remote_storage_pool_event_lifecycle_msg: callbackID, then the pool, event, detail.
+    pool = {"name": "p", "uuid": bytes(16)}
+    assert pack(BY_NAME["STORAGE_POOL_EVENT_LIFECYCLE"].args,
+                {"callbackID": 7, "pool": pool, "event": 2, "detail": 0}) == (
+        b"\0\0\0\x07\0\0\0\x01p\0\0\0" + bytes(16) + b"\0\0\0\x02\0\0\0\0")
     # remote_connect_open_args: a NULL name is one zero word.
     assert pack(BY_NAME["CONNECT_OPEN"].args, {"name": None, "flags": 1}) == \
         b"\0\0\0\0\0\0\0\x01"

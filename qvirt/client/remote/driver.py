@@ -20,6 +20,7 @@ from typing import Any
 from qvirt import constants as C
 from qvirt.client.remote.channel import Channel
 from qvirt.client.remote.rpcclient import RPCClient
+from qvirt.client.remote.storage import RemoteStorage
 from qvirt.client.remote.stream import RemoteStream
 from qvirt.client.remote.transport import open_channel
 from qvirt.client.uri import ConnectURI
@@ -77,6 +78,7 @@ class RemoteDriver:
         self.uri = uri
         channel = open_channel(uri, read_only)
         self._rpc = RPCClient(channel, self._on_event)
+        self.storage = RemoteStorage(self._rpc)
         self._callbacks: dict[int, LifecycleCallback] = {}
         self._callback_ids = itertools.count(1)
         self._events_lock = threading.Lock()
@@ -387,6 +389,9 @@ class RemoteDriver:
     def _on_event(self, procedure: Procedure, msg: Any) -> None:
         """A server event, on the RPC client's delivery thread: to the local callback its
         registration belongs to, or to every one for a legacy event."""
+        if procedure.name.startswith("STORAGE_POOL_EVENT_"):
+            self.storage.on_event(procedure.name, msg)
+            return
         # Under the lock: an event may arrive before the registration that asked for it has
         # finished noting its callback id.
         with self._events_lock:

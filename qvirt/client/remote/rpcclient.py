@@ -95,17 +95,19 @@ class RPCClient:
 
     def call(self, procedure: Procedure, args: Any = None) -> Any:
         """Send ``procedure`` with ``args``; its decoded ret, or the server's error raised."""
-        return self._call(procedure, args, opens_stream=False)[0]
+        return self._call(procedure, args, opens_stream=False, sparse=False)[0]
 
-    def open_stream(self, procedure: Procedure, args: Any = None) -> tuple[Any, RemoteStream]:
+    def open_stream(self, procedure: Procedure, args: Any = None,
+                    sparse: bool = False) -> tuple[Any, RemoteStream]:
         """Call a stream-opening ``procedure``: its reply and the stream, which exists before
-        the call is sent, so no frame the server sends right after its reply is missed."""
-        ret, stream = self._call(procedure, args, opens_stream=True)
+        the call is sent, so no frame the server sends right after its reply is missed.
+        ``sparse``: the stream carries holes (a volume's, asked with SPARSE_STREAM)."""
+        ret, stream = self._call(procedure, args, opens_stream=True, sparse=sparse)
         assert stream is not None
         return ret, stream
 
     def _call(self, procedure: Procedure, args: Any,
-              opens_stream: bool) -> tuple[Any, RemoteStream | None]:
+              opens_stream: bool, sparse: bool) -> tuple[Any, RemoteStream | None]:
         pending = _Pending(procedure)
         stream = None
         with self._lock:
@@ -119,7 +121,7 @@ class RPCClient:
             if opens_stream:
                 stream = RemoteStream(self, Header(REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION,
                                                    procedure.number, MessageType.CALL, serial,
-                                                   Status.OK))
+                                                   Status.OK), sparse=sparse)
                 self._streams[stream.key] = stream
         try:
             self.channel.send(call_frame(procedure, serial, args))

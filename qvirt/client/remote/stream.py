@@ -6,6 +6,10 @@ Flow control is libvirt's client's: data goes out as fast as the socket takes it
 whatever the daemon sends is read and queued until the application asks for it (the
 daemon holds its side to a bound; see daemon/streams.py).
 
+A sparse stream (a volume's, opened with SPARSE_STREAM) carries holes both ways, as
+STREAM_HOLE frames: a received hole waits in the queue in its place, read as zeros by a plain
+``recv`` and as a hole by one that stops at holes (virNetClientStreamRecvPacket).
+
 A stream's state is libvirt's: once the daemon sent an error, every call raises it; once
 finished or aborted, every call says "stream is closed".
 """
@@ -18,12 +22,12 @@ from enum import IntEnum
 from typing import Protocol
 
 from qvirt import constants as C
-from qvirt.client.stream import StreamBackend
-from qvirt.errors import ErrorDomain, ErrorNumber, OperationFailed, QvirtError
+from qvirt.client.stream import AT_HOLE, StreamBackend
+from qvirt.errors import ErrorDomain, ErrorNumber, OperationFailed, OperationInvalid, QvirtError
 from qvirt.rpc.errors import RPCError
 from qvirt.rpc.packet import Header, Message, MessageType, Status, encode_message
 from qvirt.rpc.remote import RemoteError, error_from_wire
-from qvirt.rpc.stream import data_frame, end_frame
+from qvirt.rpc.stream import StreamHole, data_frame, end_frame, hole_frame
 from qvirt.rpc.xdr import unpack
 
 # The most data one frame carries (VIR_NET_MESSAGE_LEGACY_PAYLOAD_MAX, what libvirtd reads).
@@ -61,12 +65,13 @@ class RemoteStream(StreamBackend):
     """One stream a call opened: frames in from the RPC client's reader thread, calls from
     any application thread."""
 
-    def __init__(self, sender: Sender, call: Header) -> None:
+    def __init__(self, sender: Sender, call: Header, sparse: bool = False) -> None:
         super().__init__()
         self._sender = sender
         self.call = call
+        self.sparse = sparse
         self._cond = threading.Condition()
-        self._rx: deque[bytes] = deque()
+        self._rx: deque[bytes | int] = deque()     # data, and holes' lengths
         self._eof = False
         self._error: QvirtError | None = None
         self._closed = Closed.NOT
@@ -84,7 +89,16 @@ class RemoteStream(StreamBackend):
         with self._cond:
             if header.type == MessageType.STREAM_HOLE:
                 # Only sparse volume streams carry holes; a console never asks for them.
-                self._error = RPCError("Unexpected stream hole")
+                if not self.sparse:
+                    self._error = RPCError("Unexpected stream hole")
+                else:
+                    try:
+                        length = unpack(StreamHole, message.payload)["length"]
+                    except RPCError as bad:
+                        self._error = bad
+                    else:
+                        if length > 0:
+                            self._rx.append(length)
             elif header.status == Status.CONTINUE:
                 if message.payload:
                     self._rx.append(message.payload)
@@ -115,6 +129,11 @@ class RemoteStream(StreamBackend):
             raise OperationFailed("stream is closed", domain=ErrorDomain.RPC)
 
     def recv(self, size: int, nonblock: bool) -> bytes | None:
+        got = self.recv_flags(size, nonblock, stop_at_hole=False)
+        assert not isinstance(got, int)     # holes read as zeros here
+        return got
+
+    def recv_flags(self, size: int, nonblock: bool, stop_at_hole: bool) -> bytes | int | None:
         with self._cond:
             self._check_state()
             if not self._rx and not self._eof:
@@ -124,15 +143,44 @@ class RemoteStream(StreamBackend):
                 self._cond.wait_for(lambda: bool(self._rx) or self._eof
                                     or self._error is not None or bool(self._closed))
                 self._check_state()
+            if stop_at_hole and self._rx and isinstance(self._rx[0], int):
+                return AT_HOLE
             out = bytearray()
             while self._rx and len(out) < size:
                 chunk = self._rx.popleft()
                 take = size - len(out)
+                if isinstance(chunk, int):
+                    if stop_at_hole:
+                        self._rx.appendleft(chunk)
+                        break
+                    if chunk > take:
+                        self._rx.appendleft(chunk - take)
+                    out += bytes(min(chunk, take))
+                    continue
                 if len(chunk) > take:
                     self._rx.appendleft(chunk[take:])
                     chunk = chunk[:take]
                 out += chunk
             return bytes(out)
+
+    def recv_hole(self) -> int:
+        """virNetClientStreamRecvHole: the hole the stream stopped at (0 if at data)."""
+        with self._cond:
+            self._check_state()
+            if not self.sparse:
+                raise OperationInvalid("Holes are not supported with this stream",
+                                      domain=ErrorDomain.RPC)
+            if self._rx and isinstance(self._rx[0], int):
+                return int(self._rx.popleft())
+            return 0
+
+    def send_hole(self, length: int) -> None:
+        with self._cond:
+            self._check_state()
+            if not self.sparse:
+                raise OperationInvalid("Skipping is not supported with this stream",
+                                      domain=ErrorDomain.RPC)
+        self._sender.send_frame(hole_frame(self.call, length))
 
     def send(self, data: bytes, nonblock: bool) -> int | None:
         with self._cond:

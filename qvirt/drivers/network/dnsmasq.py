@@ -74,20 +74,20 @@ def conf_contents(net: Network, paths: NetworkPaths) -> str:
             lines.append(f"server=/{fwd.domain}/{target}" if fwd.domain else f"server={target}")
         if any(f.addr and not f.domain for f in dns.forwarders):
             lines.append("no-resolv")
-    if net.forward_mode is None:
-        # An isolated network's guests get no default route (it could not work), and no
-        # answers from the host's own resolvers (a channel out).
-        lines += ["dhcp-option=3", "no-resolv"]
+    if dns is not None and dns.forward_plain_names is False:
+        lines += ["domain-needed", "local=//"]
     if net.domain:
         if net.domain_local_only:
             lines.append(f"local=/{net.domain}/")
         lines += [f"domain={net.domain}", "expand-hosts"]
-    if dns is not None and dns.forward_plain_names is False:
-        lines += ["domain-needed", "local=//"]
     if dns is not None and dns.enable is False:
         lines.append("port=0")
     else:
         lines += ["except-interface=lo", "bind-dynamic", f"interface={bridge}"]
+    if net.forward_mode is None:
+        # An isolated network's guests get no default route (it could not work), and no
+        # answers from the host's own resolvers (a channel out).
+        lines += ["dhcp-option=3", "no-resolv"]
     if dns is not None:
         for txt in dns.txts:
             lines.append(f"txt-record={txt.name},{txt.value}")
@@ -96,20 +96,24 @@ def conf_contents(net: Network, paths: NetworkPaths) -> str:
             if srv.domain:
                 record += f".{srv.domain}"
             if srv.target:
+                # A later value needs the earlier ones, written as 0 when unset.
                 record += f",{srv.target}"
-                for value in (srv.port, srv.priority, srv.weight):
-                    record += f",{value or 0}" if value is not None else ""
+                if srv.port or srv.priority or srv.weight:
+                    record += f",{srv.port or 0}"
+                if srv.priority or srv.weight:
+                    record += f",{srv.priority or 0}"
+                if srv.weight:
+                    record += f",{srv.weight}"
             lines.append(record)
     lease_max = 0
     ipv4_dhcp = False
-    ipv6_ra = False
+    ipv6_dhcp = False
     for ip in net.ips:
         subnet = _subnet(ip)
         dhcp = ip.dhcp
-        if ip.version == 6:
-            ipv6_ra = True
         if dhcp is None:
             continue
+        ipv6_dhcp |= ip.version == 6
         for rng in dhcp.ranges:
             width = subnet.netmask if ip.version == 4 else subnet.prefixlen
             lines.append(f"dhcp-range={rng.start},{rng.end},{width}{_lease_time(rng.lease)}")
@@ -134,7 +138,10 @@ def conf_contents(net: Network, paths: NetworkPaths) -> str:
     if any(ip.dhcp for ip in net.ips):
         lines.append(f"dhcp-hostsfile={paths.dnsmasq(name, 'hostsfile')}")
     lines.append(f"addn-hosts={paths.dnsmasq(name, 'addnhosts')}")
-    if ipv6_ra:
+    # IPv6 without DHCP: router advertisements only (SLAAC); with it, RA beside DHCPv6.
+    lines += [f"dhcp-range={ip.address},ra-only" for ip in net.ips
+              if ip.version == 6 and ip.dhcp is None]
+    if ipv6_dhcp:
         lines.append("enable-ra")
     lines += [f"{opt}" for opt in net.dnsmasq_options]
     return "\n".join(lines) + "\n"

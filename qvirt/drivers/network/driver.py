@@ -200,9 +200,14 @@ class LocalNetworkDriver:
         _check_flags(flags, C.VIR_NETWORK_XML_INACTIVE, "network_get_xml_desc")
         with self._lock:
             obj = self._obj(net)
-            shown = obj.inactive_definition() if flags & C.VIR_NETWORK_XML_INACTIVE \
-                else obj.definition
-            return shown.to_xml()
+            if flags & C.VIR_NETWORK_XML_INACTIVE:
+                return obj.inactive_definition().to_xml()
+            if not obj.connections:
+                return obj.definition.to_xml()
+            # A running network with guests plugged in says how many, first of all.
+            node = obj.definition.to_node()
+            node.attrs = {"connections": str(obj.connections), **node.attrs}
+            return node.to_string()
 
     # Definitions -------------------------------------------------------------------------
 
@@ -416,6 +421,18 @@ class LocalNetworkDriver:
             raise QvirtError(f"network '{name}' uses forward mode '{mode}', which qvirt "
                              "cannot plug guests into", code=ErrorNumber.CONFIG_UNSUPPORTED,
                              domain=ErrorDomain.NETWORK)
+
+    def reclaim(self, name: str, dev: str | None) -> Port | None:
+        """A port a guest holds from before this driver started (networkNotifyPort): counted
+        again; None when the network no longer runs."""
+        with self._lock:
+            obj = self._nets.get(name)
+            if obj is None or obj.live is None:
+                return None
+            obj.ports[dev or ""] += 1
+            bridge = obj.live.bridge.name if obj.live.bridge is not None and dev is None \
+                else None
+            return Port(name, str(bridge) if bridge else None, dev)
 
     @staticmethod
     def _pick_dev(obj: NetObj, live: Network, mode: str) -> str:

@@ -53,6 +53,8 @@ def number_storage(dom: Domain) -> None:
             layer = layer.backing_store
     for disk in reversed(disks):
         if disk.type in ("file", "block") and not is_empty(disk):
+            if disk.driver is not None and not disk.driver.type:
+                disk.driver.type = "raw"     # libvirt never lets QEMU probe a format
             counter = _detect(disk, counter)
 
 

@@ -56,6 +56,7 @@ from qvirt.drivers.qemu.capabilities import (
 from qvirt.drivers.qemu.console import Consoles, PtyStream, pick_console
 from qvirt.drivers.qemu.cpu_live import update_guest_cpu
 from qvirt.drivers.qemu.disk_chain import number_storage
+from qvirt.drivers.qemu.disk_volumes import restore_volumes, translate_volumes
 from qvirt.drivers.qemu.domain_setup import (
     channel_socket_names,
     check_host_files,
@@ -99,6 +100,8 @@ from qvirt.drivers.qemu.state import (
     reason_name,
 )
 from qvirt.drivers.qemu.status import Status, live_id
+from qvirt.drivers.storage.driver import LocalStorageDriver
+from qvirt.drivers.storage.paths import StoragePaths
 from qvirt.errors import (
     ErrorDomain,
     ErrorNumber,
@@ -162,12 +165,17 @@ class QemuDriver:
     """HypervisorDriver for qemu:///embed?root=ROOT."""
 
     def __init__(self, uri: str, root: Path | DriverPaths,
+                 storage_paths: StoragePaths | None = None,
                  network_paths: NetworkPaths | None = None,
                  ship_default_network: bool = False) -> None:
         self.uri = uri
         self.paths = root if isinstance(root, DriverPaths) else DriverPaths.under(Path(root))
         self.paths.make_dirs()
         self._lock_fd = _acquire_root(self.paths.driver_lock)
+        if storage_paths is None:
+            assert not isinstance(root, DriverPaths), "a driver layout names its storage"
+            storage_paths = StoragePaths.under(Path(root))
+        self.storage = LocalStorageDriver(storage_paths)
         if network_paths is None:
             assert not isinstance(root, DriverPaths), "a driver layout names its networks"
             network_paths = NetworkPaths.under(Path(root))
@@ -351,6 +359,7 @@ class QemuDriver:
                 self._refresh_state(vm, run.running, run.status)
                 self._attach_agent(vm)
                 await self._refresh_channels(vm)
+                await asyncio.to_thread(nic.reclaim_host_sides, live, self.network)
                 self._save_status(vm)
                 if vm.state == State.SHUTDOWN:
                     # The guest powered off while no driver watched: finish what the
@@ -505,9 +514,10 @@ class QemuDriver:
             live, config = self._affects(vm, flags & METADATA_FLAGS)
             wanted = hotplug.parse_interface(xml, "live update" if live else
                                              "persistent update")
+            new_config = None
             if config:
                 assert vm.config is not None
-                hotplug.check_change(hotplug.find(vm.config, wanted), wanted)
+                new_config = hotplug.replaced(vm.config, wanted, await self._get_facts())
             if live:
                 assert vm.live is not None and vm.monitor is not None
                 current = hotplug.find(vm.live, wanted)
@@ -516,9 +526,7 @@ class QemuDriver:
                     await hotplug.set_link(vm.monitor, current, wanted.link_state)
                 vm.live = hotplug.with_link(vm.live, wanted)
                 self._save_status(vm)
-            if config:
-                assert vm.config is not None
-                new_config = hotplug.with_link(vm.config, wanted)
+            if new_config is not None:
                 vm.config = new_config
                 self._save_config(new_config)
 
@@ -574,7 +582,8 @@ class QemuDriver:
 
         check_format(native_format)
         facts = self._facts if self._facts is not None else self._run(self._get_facts())
-        return xml_to_argv(xml, facts, lambda name: self.paths.runtime_dir(PRETEND_ID, name))
+        return xml_to_argv(xml, facts, lambda name: self.paths.runtime_dir(PRETEND_ID, name),
+                           lambda dom: translate_volumes(dom, self.storage))
 
     def connect_close(self) -> None:
         """Autodestroy domains die with the connection; every other QEMU keeps running."""
@@ -583,6 +592,7 @@ class QemuDriver:
         self._run(self._close())
         self._closed = True
         self._stop_loop()
+        self.storage.close()
         self.network.close()
 
     async def _close(self) -> None:
@@ -783,6 +793,7 @@ class QemuDriver:
         from qvirt.drivers.qemu.command import command_env
         facts = await self._get_facts()
         live = source.copy()
+        volumes = translate_volumes(live, self.storage)
         check_host_files(live)
         set_partition(live)
         number_storage(live)
@@ -804,6 +815,7 @@ class QemuDriver:
             net_fds = await asyncio.to_thread(nic.open_host_sides, live, self.network)
             try:
                 argv, dir_fd = self._command(live, rundir, facts, net_fds)
+                restore_volumes(volumes)
                 fds = (*net_fds.values(), *(() if dir_fd is None else (dir_fd,)))
                 try:
                     proc, offset = QemuProcess.spawn(argv, qemu_env(command_env(live)),

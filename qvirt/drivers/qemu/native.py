@@ -60,11 +60,15 @@ def as_taps(dom: Domain, facts: GuestFacts) -> None:
     PCIAssigner(dom.devices, "q35" in machine_of(dom, facts)).run()
 
 
-def xml_to_argv(xml: str, facts: GuestFacts, home_of: Callable[[str], Path]) -> str:
+def xml_to_argv(xml: str, facts: GuestFacts, home_of: Callable[[str], Path],
+                prepare: Callable[[Domain], object] | None = None) -> str:
     """The command line of ``xml`` as one shell line; ``home_of`` names the directory of a
-    domain of that name."""
+    domain of that name, ``prepare`` does what the driver does to a domain it starts (its
+    volume disks become files)."""
     dom = Domain.from_xml(xml)
     apply_domain_defaults(dom, facts)
+    if prepare is not None:
+        prepare(dom)
     as_taps(dom, facts)
     home = home_of(str(dom.name))
     place_channel_sockets(dom, home)

@@ -93,3 +93,17 @@ def release_host_sides(live: Domain, network: LocalNetworkDriver) -> None:
     for net in live.devices.interfaces:
         release_one(net, network)
 
+
+
+def reclaim_host_sides(live: Domain, network: LocalNetworkDriver) -> None:
+    """The NICs of a guest a previous driver started: their ports counted by their networks
+    again, and the live XML naming each network's bridge as before."""
+    for net in live.devices.interfaces:
+        src = net.source
+        if net.type != "network" or src is None or not src.network:
+            continue
+        dev = str(net.target_dev or "")
+        pool_dev = netdev.lower_of(dev) if dev.startswith("macvtap") else None
+        port = network.reclaim(str(src.network), pool_dev)
+        if port is not None and port.bridge:
+            src.bridge = port.bridge

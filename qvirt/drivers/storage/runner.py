@@ -29,7 +29,7 @@ class Runner(Protocol):
 def command_failed(result: Result) -> QvirtError:
     """virCommandRun's error for a tool that exited non-zero: its argv and its stderr."""
     detail = result.stderr.strip()
-    return QvirtError(f"internal error: Child process ({' '.join(result.argv)}) unexpected "
+    return QvirtError(f"Child process ({' '.join(result.argv)}) unexpected "
                       f"exit status {result.status}" + (f": {detail}" if detail else ""),
                       code=ErrorNumber.INTERNAL_ERROR, domain=ErrorDomain.NONE)
 

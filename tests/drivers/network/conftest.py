@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from qvirt import constants as C
 from qvirt.drivers.base import DomainRef
 from qvirt.drivers.network.driver import LocalNetworkDriver
 from qvirt.drivers.network.paths import NetworkPaths
@@ -25,6 +26,8 @@ from tests.drivers.network.netns import entered, ip, namespaces
 from tests.drivers.qemu.conftest import Console, guest_run, kill_all_under, tiny_xml
 
 WAIT = 120.0
+ACTIVE_DOMS = C.VIR_CONNECT_LIST_DOMAINS_ACTIVE
+ACTIVE_NETS = C.VIR_CONNECT_LIST_NETWORKS_ACTIVE
 # The veth pair: the driver's side, and the outside peer.
 UPLINK, UPLINK_ADDR = "qvt-up", "10.250.0.1"
 PEER, PEER_ADDR = "qvt-peer", "10.250.0.2"
@@ -118,10 +121,11 @@ def lab_in_namespaces(tmp: Path, image: Path) -> Iterator[Lab]:
             try:
                 yield lab
             finally:
-                for ref in driver.connect_list_all_domains(2):
+                driver = lab.driver      # a test may have opened another on the root
+                for ref in driver.connect_list_all_domains(ACTIVE_DOMS):
                     with contextlib.suppress(Exception):
                         driver.domain_destroy_flags(ref)
-                for net in driver.network.connect_list_all_networks(2):
+                for net in driver.network.connect_list_all_networks(ACTIVE_NETS):
                     with contextlib.suppress(Exception):
                         driver.network.network_destroy(net)
                 driver.connect_close()
@@ -162,7 +166,7 @@ def netlab(tmp_path: Path) -> Iterator[NetLab]:
             try:
                 yield made
             finally:
-                for net in made.driver.connect_list_all_networks(2):
+                for net in made.driver.connect_list_all_networks(ACTIVE_NETS):
                     with contextlib.suppress(Exception):
                         made.driver.network_destroy(net)
                 made.driver.close()

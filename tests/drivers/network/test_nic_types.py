@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
+from qvirt.errors import ErrorNumber, QvirtError
 from tests.drivers.network.conftest import UPLINK, Lab
 from tests.drivers.network.netns import ip
 
@@ -17,6 +20,10 @@ NICS = (
     "<interface type='ethernet'><model type='rtl8139'/></interface>"
     "<interface type='network'><source network='pool'/><model type='virtio'/></interface>"
 )
+
+
+def _links(lab: Lab) -> set[str]:
+    return {line.split()[0] for line in ip("-br", "link", ns=lab.ns).splitlines()}
 
 
 def test_each_host_side(lab: Lab) -> None:
@@ -57,3 +64,21 @@ def test_each_host_side(lab: Lab) -> None:
     # The pool's device is free again: a second guest gets it.
     lab.driver.domain_create_with_flags(guest.ref)
     assert "macvtap" in lab.driver.domain_get_xml_desc(guest.ref)
+
+
+def test_start_on_a_stopped_network_leaves_nothing(lab: Lab) -> None:
+    lab.network("<network><name>off</name><bridge name='qvtoff0'/>"
+                "<ip address='192.168.180.1' prefix='24'/></network>", start=False)
+    xml = ("<interface type='bridge'><source bridge='qvtext1'/></interface>"
+           "<interface type='network'><source network='off'/></interface>")
+    ip("link", "add", "qvtext1", "type", "bridge", ns=lab.ns)
+    before = _links(lab)
+    with pytest.raises(QvirtError) as exc:
+        lab.guest("refused", xml)
+    assert (exc.value.code, exc.value.message) == (
+        ErrorNumber.OPERATION_INVALID, "Requested operation is not valid: network 'off' is not "
+                                       "active")
+    assert _links(lab) == before
+    with pytest.raises(QvirtError) as exc:
+        lab.guest("lost", "<interface type='network'><source network='nowhere'/></interface>")
+    assert exc.value.message == "Network not found: no network with matching name 'nowhere'"
