@@ -128,6 +128,9 @@ class virNetworkPort:
     def network(self) -> virNetwork:
         return self._net
 
+    def connect(self) -> virConnect:
+        return self._net.connect()
+
     def UUID(self) -> bytes:
         return uuidlib.UUID(self._uuid).bytes
 
@@ -139,4 +142,11 @@ class virNetworkPort:
 
     def delete(self, flags: int = 0) -> int:
         self._call("virNetworkPortDelete", flags)
+        return 0
+
+    def parameters(self, flags: int = 0) -> dict[str, Any]:
+        return dict(self._call("virNetworkPortGetParameters", flags))
+
+    def setParameters(self, params: dict[str, Any], flags: int = 0) -> int:
+        self._call("virNetworkPortSetParameters", params, flags)
         return 0

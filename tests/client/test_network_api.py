@@ -50,6 +50,8 @@ WRITES: dict[str, Callable[[qvirt.virConnect, qvirt.virNetwork], Any]] = {
     "virNetworkSetAutostart": lambda c, n: n.setAutostart(1),
     "virNetworkPortCreateXML": lambda c, n: n.portCreateXML("<networkport/>", 0),
     "virNetworkPortDelete": lambda c, n: qvirt.virNetworkPort(n, n.UUIDString()).delete(0),
+    "virNetworkPortSetParameters": lambda c, n: qvirt.virNetworkPort(
+        n, n.UUIDString()).setParameters({}, 0),
 }
 
 
