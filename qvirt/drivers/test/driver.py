@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from qvirt import constants as C
-from qvirt.conf.devices.interface import Interface
 from qvirt.conf.domain import Domain
 from qvirt.drivers.base import (
     DomainInfo,
@@ -44,6 +43,7 @@ from qvirt.errors import (
     XMLError,
 )
 from qvirt.util.filestream import FileStream
+from qvirt.util.mac import parse_mac
 
 HV_VERSION = 2               # "Running hypervisor: TEST 0.0.2"
 SECURITY_MODEL = ("testSecurity", "")   # model, DOI
@@ -482,7 +482,7 @@ class TestDriver:
         NIC named by its MAC or its target device."""
         obj = self._get(dom)
         _check_active(obj)
-        _find_net(obj.definition, device)
+        _check_net(obj.definition, device)
         base = time.time_ns() // 1000
         return InterfaceStats(base // 10, base // 100, base // 10**6, base // (2 * 10**6),
                               base // 20, base // 110, base // (3 * 10**6),
@@ -660,25 +660,15 @@ def _impact(obj: _Domain, flags: int) -> tuple[bool, bool]:
     return live, config
 
 
-def _find_net(definition: Domain, device: str) -> Interface:
+def _check_net(definition: Domain, device: str) -> None:
     """virDomainNetFind: a MAC-shaped name is compared as a MAC, anything else with the
     NICs' target devices."""
-    mac = _parse_mac(device)
-    nic: Interface
+    mac = parse_mac(device)
     for nic in definition.devices.interfaces:
-        if (mac is not None and _parse_mac(str(nic.mac or "")) == mac) or \
+        if (mac is not None and parse_mac(str(nic.mac or "")) == mac) or \
                 (mac is None and nic.target_dev == device):
-            return nic
+            return
     raise InvalidArg(f"'{device}' is not a known interface", domain=ErrorDomain.DOMAIN)
-
-
-def _parse_mac(text: str) -> bytes | None:
-    """virMacAddrParse: six hex bytes separated by colons."""
-    parts = text.split(":")
-    if len(parts) != 6 or not all(1 <= len(p) <= 2 and all(
-            c in "0123456789abcdefABCDEF" for c in p) for p in parts):
-        return None
-    return bytes(int(p, 16) for p in parts)
 
 
 def _check_active(obj: _Domain) -> None:

@@ -15,6 +15,7 @@ from qvirt.cli.virsh import table
 from qvirt.cli.virsh.control import Control
 from qvirt.cli.virsh.grammar import DOMAIN_OPT, Args, Command, Opt, OptType
 from qvirt.errors import QvirtError
+from qvirt.util.mac import parse_mac
 
 BOOL, STRING = OptType.BOOL, OptType.STRING
 ULLONG_MAX = 2**64 - 1
@@ -26,7 +27,6 @@ SOURCE_MODES = ("server", "client")
 RATE_FIELDS = ("average", "peak", "burst", "floor")
 _PCI = re.compile(r"\s*(?:0[xX])?([0-9a-fA-F]+):(?:0[xX])?([0-9a-fA-F]+):"
                   r"(?:0[xX])?([0-9a-fA-F]+)\.(?:0[xX])?([0-9a-fA-F]+)")
-_MAC = re.compile(r"[0-9a-fA-F]{1,2}(?::[0-9a-fA-F]{1,2}){5}")
 
 
 def _affect(ctl: Control, args: Args) -> tuple[int, bool]:
@@ -145,12 +145,6 @@ def cmd_attach_interface(ctl: Control, args: Args) -> bool:
     return True
 
 
-def _parse_mac(text: str | None) -> bytes | None:
-    if text is None or not _MAC.fullmatch(text):
-        return None
-    return bytes(int(part, 16) for part in text.split(":"))
-
-
 def _document(dom: qvirt.virDomain, flags: int) -> etree._Element:
     """The domain's XML as virsh parses it, blank text kept."""
     return etree.fromstring(dom.XMLDesc(flags).encode())
@@ -180,10 +174,10 @@ def _detach_one(ctl: Control, dom: qvirt.virDomain, flags: int, current: bool, t
                        f"detach using --mac")
     match = nodes[0] if mac is None else None
     if mac is not None:
-        wanted = _parse_mac(mac)
+        wanted = parse_mac(mac)
         for node in nodes:
             for element in node.findall("mac"):
-                if wanted is not None and _parse_mac(element.get("address")) == wanted:
+                if wanted is not None and parse_mac(element.get("address")) == wanted:
                     if match is not None:
                         raise ctl.fail(
                             f"Domain has multiple interfaces matching MAC address {mac}. "
@@ -267,7 +261,7 @@ def cmd_domif_getlink(ctl: Control, args: Args) -> bool:
     dom = ctl.lookup_domain(args)
     iface = ctl.opt_req(args, "interface")
     root = _document(dom, C.VIR_DOMAIN_XML_INACTIVE if args.get("config") else 0)
-    mac = _parse_mac(iface)
+    mac = parse_mac(iface)
     mac_text = ":".join(f"{b:02x}" for b in mac) if mac is not None else ""
     found = [node for node in root.findall("devices/interface")
              if (mac_text and node.xpath("string(./mac/@address)") == mac_text)
