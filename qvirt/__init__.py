@@ -1,9 +1,9 @@
 """qvirt: a libvirt-compatible manager for QEMU/KVM virtual machines.
 
 The package is also libvirt-python's namespace: ``import qvirt as libvirt`` gives ``open``,
-``openReadOnly``, ``libvirtError``, the ``virConnect``/``virDomain``/``virStoragePool``/
-``virStorageVol`` classes and every VIR_* constant, so scripts written for libvirt-python
-run unchanged.
+``openReadOnly``, ``libvirtError``, the ``virConnect``/``virDomain``/``virNetwork``/
+``virStoragePool``/``virStorageVol`` classes and every VIR_* constant, so scripts written for
+libvirt-python run unchanged.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from qvirt.client import entry as _entry
 from qvirt.client import events as _events
 from qvirt.client.api import LIB_VERSION as _LIB_VERSION
 from qvirt.client.api import open, openReadOnly, virConnect, virDomain
+from qvirt.client.network import virNetwork, virNetworkPort
 from qvirt.client.storage import virStoragePool, virStorageVol
 from qvirt.client.stream import virStream
 from qvirt.constants import *  # noqa: F403 - libvirt-python's flat namespace
@@ -23,7 +24,8 @@ __version__ = "0.1.0"
 
 __all__ = ["getVersion", "libvirtError", "open", "openReadOnly", "registerErrorHandler",
            "virConnect", "virDomain", "virEventRegisterDefaultImpl",
-           "virEventRunDefaultImpl", "virStoragePool", "virStorageVol", "virStream"]
+           "virEventRunDefaultImpl", "virNetwork", "virNetworkPort", "virStoragePool",
+           "virStorageVol", "virStream"]
 
 
 def getVersion() -> int:

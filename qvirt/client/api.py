@@ -14,12 +14,15 @@ from typing import Any
 from qvirt import constants as C
 from qvirt.client import entry, events
 from qvirt.client.fdstream import FDStream
+from qvirt.client.network import raw_invalid_arg as net_invalid_arg
+from qvirt.client.network import virNetwork
 from qvirt.client.storage import raw_invalid_arg, virStoragePool, virStorageVol
 from qvirt.client.stream import StreamBackend, virStream
 from qvirt.client.uri import parse_uri
 from qvirt.drivers.base import (
     DomainRef,
     HypervisorDriver,
+    NetworkRef,
     NodeInfo,
     StoragePoolRef,
     StorageVolRef,
@@ -34,6 +37,8 @@ LifecycleHandler = Callable[["virConnect", "virDomain", int, int, Any], Any]
 # libvirt-python's storage pool callbacks: lifecycle (conn, pool, event, detail, opaque),
 # refresh (conn, pool, opaque).
 PoolHandler = Callable[..., Any]
+# libvirt-python's network lifecycle callback: (conn, net, event, detail, opaque).
+NetworkHandler = Callable[..., Any]
 
 
 def _default_uri() -> str:
@@ -81,8 +86,8 @@ class virConnect:
         self._read_only = read_only
         # Object handles keep their connection referenced, as libvirt's do: close() answers
         # how many references remain.
-        self._handles: weakref.WeakSet[virDomain | virStoragePool | virStorageVol] = \
-            weakref.WeakSet()
+        self._handles: weakref.WeakSet[
+            virDomain | virNetwork | virStoragePool | virStorageVol] = weakref.WeakSet()
 
     def __del__(self) -> None:
         """A connection dropped without close() is closed, as libvirt-python's is; test:///
@@ -349,6 +354,78 @@ class virConnect:
     def storagePoolEventDeregisterAny(self, callbackID: int) -> None:
         """libvirt-python answers None here (its domain twin answers 0)."""
         self._call("virConnectStoragePoolEventDeregisterAny", callbackID)
+
+    # Networks ------------------------------------------------------------------------------
+
+    def _network(self, ref: NetworkRef) -> virNetwork:
+        net = virNetwork(self, ref)
+        self._handles.add(net)
+        return net
+
+    def _network_refs(self, flags: int = 0) -> list[NetworkRef]:
+        refs: list[NetworkRef] = self._call("virConnectListAllNetworks", flags)
+        return refs
+
+    def listAllNetworks(self, flags: int = 0) -> list[virNetwork]:
+        return [self._network(r) for r in self._network_refs(flags)]
+
+    def listNetworks(self) -> list[str]:
+        return [r.name for r in self._network_refs(C.VIR_CONNECT_LIST_NETWORKS_ACTIVE)]
+
+    def listDefinedNetworks(self) -> list[str]:
+        return [r.name for r in self._network_refs(C.VIR_CONNECT_LIST_NETWORKS_INACTIVE)]
+
+    def numOfNetworks(self) -> int:
+        return len(self._network_refs(C.VIR_CONNECT_LIST_NETWORKS_ACTIVE))
+
+    def numOfDefinedNetworks(self) -> int:
+        return len(self._network_refs(C.VIR_CONNECT_LIST_NETWORKS_INACTIVE))
+
+    def networkLookupByName(self, name: str) -> virNetwork:
+        return self._network(self._call("virNetworkLookupByName", name))
+
+    def networkLookupByUUID(self, uuid: bytes) -> virNetwork:
+        if len(uuid) != 16:
+            raise net_invalid_arg("Invalid UUID", "virNetworkLookupByUUID", "uuid")
+        return self._network(self._call("virNetworkLookupByUUID",
+                                        str(uuidlib.UUID(bytes=uuid))))
+
+    def networkLookupByUUIDString(self, uuidstr: str) -> virNetwork:
+        try:
+            canonical = str(uuidlib.UUID(uuidstr))
+        except ValueError:
+            raise net_invalid_arg(
+                "uuidstr in virNetworkLookupByUUIDString must be a valid UUID",
+                "virNetworkLookupByUUIDString", "uuidstr") from None
+        return self._network(self._call("virNetworkLookupByUUID", canonical))
+
+    def networkDefineXML(self, xml: str) -> virNetwork:
+        return self._network(self._call("virNetworkDefineXML", xml, 0))
+
+    def networkDefineXMLFlags(self, xml: str, flags: int = 0) -> virNetwork:
+        return self._network(self._call("virNetworkDefineXMLFlags", xml, flags))
+
+    def networkCreateXML(self, xmlDesc: str) -> virNetwork:
+        return self._network(self._call("virNetworkCreateXML", xmlDesc, 0))
+
+    def networkCreateXMLFlags(self, xmlDesc: str, flags: int = 0) -> virNetwork:
+        return self._network(self._call("virNetworkCreateXMLFlags", xmlDesc, flags))
+
+    def networkEventRegisterAny(self, net: virNetwork | None, eventID: int,
+                                cb: NetworkHandler, opaque: Any) -> int:
+        """The callback runs on the application's event loop with libvirt-python's
+        arguments: (conn, net, event, detail, opaque)."""
+        def on_event(ref: NetworkRef, event_id: int, event: int, detail: int) -> None:
+            handle = self._network(ref)
+            events.dispatch(lambda: cb(self, handle, event, detail, opaque))
+
+        ref = net._ref if net is not None else None
+        cid: int = self._call("virConnectNetworkEventRegisterAny", ref, eventID, on_event)
+        return cid
+
+    def networkEventDeregisterAny(self, callbackID: int) -> None:
+        """libvirt-python answers None here (its domain twin answers 0)."""
+        self._call("virConnectNetworkEventDeregisterAny", callbackID)
 
     # Streams -------------------------------------------------------------------------------
 

@@ -285,7 +285,7 @@ class Network(XMLObject):
         if not self.name:
             raise QvirtError(code=ErrorNumber.NO_NAME)
         if "/" in self.name:
-            raise XMLDetail("invalid char in name: /")
+            raise XMLDetail("invalid char in name: /", domain=ErrorDomain.XML)
         if self.uuid is not None:
             try:
                 self.uuid = UUID.parse(self.uuid)

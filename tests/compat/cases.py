@@ -5,6 +5,8 @@ one libvirt refuses, {dir} a directory."""
 
 from __future__ import annotations
 
+from tests.compat.iface_cases import IFACE_CASES
+from tests.compat.network_cases import NETWORK_CASES
 from tests.compat.storage_cases import STORAGE_CASES
 
 GUEST = """<domain type='test'>
@@ -254,4 +256,6 @@ CASES += [
     ("console-bad-option", ["console", "test", "--devname"]),
 ]
 
+CASES += NETWORK_CASES
+CASES += IFACE_CASES
 CASES += STORAGE_CASES

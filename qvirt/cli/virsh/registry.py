@@ -3,11 +3,11 @@ vshCmdGrpSearch). Groups are listed here, not registered by import side effects.
 
 from __future__ import annotations
 
-from qvirt.cli.virsh.commands import domain, generic, host, monitor, pool, volume
+from qvirt.cli.virsh.commands import domain, generic, host, monitor, network, pool, volume
 from qvirt.cli.virsh.grammar import Command, CommandGroup
 
-GROUPS: tuple[CommandGroup, ...] = (domain.GROUP, monitor.GROUP, host.GROUP, pool.GROUP,
-                                    volume.GROUP, generic.GROUP)
+GROUPS: tuple[CommandGroup, ...] = (domain.GROUP, monitor.GROUP, host.GROUP, network.GROUP,
+                                    pool.GROUP, volume.GROUP, generic.GROUP)
 
 _COMMANDS: dict[str, Command] = {c.name: c for g in GROUPS for c in g.commands}
 

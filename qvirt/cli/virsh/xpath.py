@@ -40,6 +40,9 @@ def select(ctl: Control, xml: str, xpath: str, wrap: bool) -> str:
         for node in found:
             if isinstance(node, etree._Element):
                 nodes.append(_copy(node))
+            elif isinstance(node, etree._ElementUnicodeResult) and node.is_attribute:
+                # xmlAddChild of an attribute node: it becomes the wrapper's attribute.
+                nodes.set(str(node.attrname), str(node))
         return etree.tostring(nodes, pretty_print=True, encoding="unicode")
     return "".join(_dump(node) + "\n" for node in found)
 

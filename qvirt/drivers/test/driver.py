@@ -19,8 +19,15 @@ from lxml import etree
 
 from qvirt import constants as C
 from qvirt.conf.domain import Domain
-from qvirt.drivers.base import DomainInfo, DomainRef, LifecycleCallback, NodeInfo
+from qvirt.drivers.base import (
+    DomainInfo,
+    DomainRef,
+    InterfaceStats,
+    LifecycleCallback,
+    NodeInfo,
+)
 from qvirt.drivers.test import caps, defaults
+from qvirt.drivers.test.network import NetworkState, TestNetwork, node_networks
 from qvirt.drivers.test.node import Node, default_node, node_from_file
 from qvirt.drivers.test.objects import NodeObject, records
 from qvirt.drivers.test.storage import StorageState, TestStorage, node_storage
@@ -36,6 +43,7 @@ from qvirt.errors import (
     XMLError,
 )
 from qvirt.util.filestream import FileStream
+from qvirt.util.mac import parse_mac
 
 HV_VERSION = 2               # "Running hypervisor: TEST 0.0.2"
 SECURITY_MODEL = ("testSecurity", "")   # model, DOI
@@ -165,6 +173,7 @@ class _State:
 
     node: Node
     storage: StorageState
+    networks: NetworkState
     domains: list[_Domain] = field(default_factory=list)
     next_id: int = 1
     callbacks: dict[int, LifecycleCallback] = field(default_factory=dict)
@@ -190,6 +199,7 @@ class TestDriver:
         self._my_callbacks: set[int] = set()
         self._closed = False
         self.storage = TestStorage(self._state.storage, self._callback_id)
+        self.network = TestNetwork(self._state.networks, self._callback_id)
 
     # Connection ----------------------------------------------------------------------------
 
@@ -248,13 +258,11 @@ class TestDriver:
                 self._state.callbacks.pop(cid, None)
         self._my_callbacks.clear()
         self.storage.close()
+        self.network.close()
         if self._default:
             _close_default()
 
     # The node's other objects, until their own driver interfaces exist --------------------
-
-    def network_list(self) -> list[NodeObject]:
-        return records(self._state.node.networks)
 
     def interface_list(self) -> list[NodeObject]:
         return records(self._state.node.interfaces)
@@ -469,6 +477,17 @@ class TestDriver:
 
     # State ---------------------------------------------------------------------------------
 
+    def domain_interface_stats(self, dom: DomainRef, device: str) -> InterfaceStats:
+        """testDomainInterfaceStats: made-up counters from the clock (microseconds), for a
+        NIC named by its MAC or its target device."""
+        obj = self._get(dom)
+        _check_active(obj)
+        _check_net(obj.definition, device)
+        base = time.time_ns() // 1000
+        return InterfaceStats(base // 10, base // 100, base // 10**6, base // (2 * 10**6),
+                              base // 20, base // 110, base // (3 * 10**6),
+                              base // (4 * 10**6))
+
     def domain_get_info(self, dom: DomainRef) -> DomainInfo:
         with self._state.lock:
             obj = self._get(dom)
@@ -641,6 +660,17 @@ def _impact(obj: _Domain, flags: int) -> tuple[bool, bool]:
     return live, config
 
 
+def _check_net(definition: Domain, device: str) -> None:
+    """virDomainNetFind: a MAC-shaped name is compared as a MAC, anything else with the
+    NICs' target devices."""
+    mac = parse_mac(device)
+    for nic in definition.devices.interfaces:
+        if (mac is not None and parse_mac(str(nic.mac or "")) == mac) or \
+                (mac is None and nic.target_dev == device):
+            return
+    raise InvalidArg(f"'{device}' is not a known interface", domain=ErrorDomain.DOMAIN)
+
+
 def _check_active(obj: _Domain) -> None:
     """virDomainObjCheckActive."""
     if not obj.active:
@@ -686,7 +716,8 @@ def _matches(dom: _Domain, flags: int) -> bool:
 
 def _new_state(node: Node) -> _State:
     """testParseDomains: each domain starts running unless its test:runstate says otherwise."""
-    state = _State(node=node, storage=node_storage(node.pools))
+    state = _State(node=node, storage=node_storage(node.pools),
+                   networks=node_networks(node.networks))
     for xml in node.domains:
         element = etree.fromstring(xml.encode())
         definition = Domain.from_xml(xml)

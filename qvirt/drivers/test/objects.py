@@ -1,4 +1,4 @@
-"""The test node's objects that have no driver interface yet (networks, host interfaces, node
+"""The test node's objects that have no driver interface yet (host interfaces, node
 devices) as plain records: enough for listings (name, UUID, state) and for their documents as
 the node gives them."""
 

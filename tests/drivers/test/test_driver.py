@@ -187,8 +187,10 @@ def test_stale_handle(default: test_driver.TestDriver) -> None:
 def test_the_default_nodes_other_objects(default: test_driver.TestDriver) -> None:
     """What `virsh net-list --all`, `iface-list --all` and `nodedev-list`
     show on libvirt's test:///default."""
-    assert [(n.name, n.uuid, n.active, n.persistent, n.autostart)
-            for n in default.network_list()] == [
+    net = default.network
+    assert [(n.name, n.uuid, net.network_is_active(n), net.network_is_persistent(n),
+             net.network_get_autostart(n))
+            for n in net.connect_list_all_networks()] == [
         ("default", "dd8fe884-6c02-601e-7551-cca97df1c5df", True, True, False)]
     assert [(i.name, i.active) for i in default.interface_list()] == [("eth1", True)]
     assert [d.name for d in default.node_device_list()] == [

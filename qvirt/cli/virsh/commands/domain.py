@@ -5,6 +5,7 @@ from __future__ import annotations
 import qvirt
 from qvirt import constants as C
 from qvirt.cli.virsh import console, editor, screenshot
+from qvirt.cli.virsh.commands import iface
 from qvirt.cli.virsh.control import BY_ID, BY_NAME, BY_UUID, Control
 from qvirt.cli.virsh.grammar import (
     DOMAIN_OPT,
@@ -323,6 +324,7 @@ def cmd_domuuid(ctl: Control, args: Args) -> bool:
 
 
 GROUP = CommandGroup("Domain Management", "domain", (
+    iface.ATTACH_INTERFACE,
     Command("autostart", cmd_autostart, "autostart a domain",
             "Configure a domain to be automatically started at boot.", (
                 DOMAIN_OPT,
@@ -342,8 +344,10 @@ GROUP = CommandGroup("Domain Management", "domain", (
                 DOMAIN_OPT,
                 Opt("graceful", BOOL, "terminate gracefully"),
                 Opt("remove-logs", BOOL, "remove domain logs"))),
+    iface.DETACH_INTERFACE,
     Command("domid", cmd_domid, "convert a domain name or UUID to domain id", "",
             (domain_opt("domain name or uuid"),)),
+    iface.DOMIF_SETLINK,
     Command("domname", cmd_domname, "convert a domain id or UUID to domain name", "",
             (domain_opt("domain id or uuid"),)),
     Command("domuuid", cmd_domuuid, "convert a domain name or id to domain UUID", "",

@@ -9,6 +9,7 @@ from lxml import etree
 import qvirt
 from qvirt import constants as C
 from qvirt.cli.virsh import table
+from qvirt.cli.virsh.commands import iface
 from qvirt.cli.virsh.control import UINT_MAX, Abort, Control
 from qvirt.cli.virsh.grammar import DOMAIN_OPT, Args, Command, CommandGroup, Opt, OptType
 from qvirt.errors import ErrorNumber, QvirtError
@@ -251,6 +252,9 @@ def cmd_domcontrol(ctl: Control, args: Args) -> bool:
 GROUP = CommandGroup("Domain Monitoring", "monitor", (
     Command("domcontrol", cmd_domcontrol, "domain control interface state",
             "Returns state of a control interface to the domain.", (DOMAIN_OPT,)),
+    iface.DOMIF_GETLINK,
+    iface.DOMIFLIST,
+    iface.DOMIFSTAT,
     Command("dominfo", cmd_dominfo, "domain information",
             "Returns basic information about the domain.", (DOMAIN_OPT,)),
     Command("domstate", cmd_domstate, "domain state", "Returns state about a domain.", (

@@ -542,7 +542,7 @@ def timeout_ms(ctl: Control, args: Args) -> int | None:
     return seconds * 1000
 
 
-def _now() -> str:
+def now_stamp() -> str:
     """virTimeStringNowRaw: UTC, milliseconds, "+0000"."""
     now = time.time()
     return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now)) + \
@@ -550,7 +550,7 @@ def _now() -> str:
 
 
 @contextmanager
-def _interruptible(stop: threading.Event, interrupted: list[bool]) -> Iterator[None]:
+def interruptible(stop: threading.Event, interrupted: list[bool]) -> Iterator[None]:
     """vshEventStart's SIGINT: it ends the wait, not virsh."""
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -591,7 +591,7 @@ def cmd_pool_event(ctl: Control, args: Args) -> bool:
     def report(pool_name: str, what: str) -> None:
         if not loop and count[0]:
             return
-        prefix = f"{_now()}: " if stamp else ""
+        prefix = f"{now_stamp()}: " if stamp else ""
         ctl.print(f"{prefix}{what.format(pool_name)}\n")
         ctl.out.flush()
         count[0] += 1
@@ -606,7 +606,7 @@ def cmd_pool_event(ctl: Control, args: Args) -> bool:
         report(p.name(), "event 'refresh' for storage pool {}")
 
     conn = ctl.connection()
-    with _interruptible(stop, interrupted):
+    with interruptible(stop, interrupted):
         callback_id = conn.storagePoolEventRegisterAny(
             pool, event_id, lifecycle if event_id == 0 else refresh, None)
         try:
