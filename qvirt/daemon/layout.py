@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from qvirt.drivers.network.paths import NetworkPaths
 from qvirt.drivers.qemu.paths import DriverPaths
 from qvirt.drivers.storage.paths import StoragePaths
 from qvirt.util.sockets import SOCK_RO, SOCK_RW, SYSTEM_RUN_DIR, root_socket_dir, session_socket_dir
@@ -46,7 +47,7 @@ class PKIPaths:
 @dataclass(frozen=True)
 class Layout:
     """One daemon's directories: config, runtime (sockets, pid), its own log file, the QEMU
-    driver's, the storage driver's, and the URI the driver answers to."""
+    driver's, the storage driver's, the network driver's, and the URI the driver answers to."""
 
     uri: str
     etc: Path
@@ -55,6 +56,7 @@ class Layout:
     driver: DriverPaths
     pki: PKIPaths
     storage: StoragePaths
+    network: NetworkPaths
 
     @property
     def config_file(self) -> Path:
@@ -78,7 +80,7 @@ class Layout:
         return cls("qemu:///system", etc, SYSTEM_RUN_DIR, log / LOG_NAME,
                    DriverPaths(etc / "qemu", SYSTEM_RUN_DIR / "qemu", log / "qemu",
                                cache / "qemu"),
-                   PKIPaths.system(), StoragePaths.system())
+                   PKIPaths.system(), StoragePaths.system(), NetworkPaths.system())
 
     @classmethod
     def session(cls) -> Layout:
@@ -89,13 +91,14 @@ class Layout:
         return cls("qemu:///session", etc, run, cache / LOG_NAME,
                    DriverPaths(etc / "qemu", run / "qemu" / "run", cache / "qemu" / "log",
                                cache / "qemu" / "cache"),
-                   PKIPaths.user(home / ".pki" / "libvirt"), StoragePaths.session())
+                   PKIPaths.user(home / ".pki" / "libvirt"), StoragePaths.session(),
+                   NetworkPaths.session())
 
     @classmethod
     def under(cls, root: Path) -> Layout:
         return cls(f"qemu:///embed?root={root}", root / "etc", root_socket_dir(root),
                    root / "log" / LOG_NAME, DriverPaths.under(root), PKIPaths.system(root / "etc"),
-                   StoragePaths.under(root))
+                   StoragePaths.under(root), NetworkPaths.under(root))
 
 
 def _xdg(variable: str, default: Path) -> Path:

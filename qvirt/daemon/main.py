@@ -205,7 +205,10 @@ def _run(layout: Layout, config: DaemonConfig, timeout: float | None,
 
     _limit_malloc_arenas()
     try:
-        driver: HypervisorDriver = QemuDriver(layout.uri, layout.driver, layout.storage)
+        # Only the system daemon ships the default network, as libvirt's packages do.
+        driver: HypervisorDriver = QemuDriver(
+            layout.uri, layout.driver, layout.storage, network_paths=layout.network,
+            ship_default_network=layout.uri == "qemu:///system")
     except QvirtError as err:
         log.error("%s", err)
         report.send(DaemonErr.DRIVER)

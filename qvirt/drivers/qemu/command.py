@@ -48,7 +48,8 @@ def _pr_helper(ctx: Context) -> list[str]:
 def _interfaces(ctx: Context) -> list[str]:
     argv: list[str] = []
     for net in ctx.dom.devices.interfaces:
-        argv += interface_args(ctx.dom, net, ctx.bootindex(net))
+        argv += interface_args(ctx.dom, net, ctx.bootindex(net),
+                               ctx.paths.net_fds.get(str(net.mac)))
     return argv
 
 

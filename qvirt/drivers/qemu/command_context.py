@@ -4,7 +4,7 @@ host's facts, and the boot index each device gets."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from qvirt.conf.defaults.facts import GuestFacts
@@ -15,6 +15,9 @@ from qvirt.conf.domain import Domain
 class RunPaths:
     domain_dir: Path  # the running domain's private directory (sockets live here)
     monitor: Path  # the QMP socket QEMU must listen on (server, no wait)
+    # A guest NIC's MAC -> the descriptor of the tap or macvtap the driver opened for it,
+    # which QEMU inherits.
+    net_fds: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass

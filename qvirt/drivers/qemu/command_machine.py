@@ -434,7 +434,8 @@ def kernel(ctx: Context) -> list[str]:
 def sandbox(ctx: Context) -> list[str]:
     """QEMU's seccomp sandbox as libvirt sets it, except that a guest whose QEMU must run a
     helper (qemu-bridge-helper, an ethernet script) keeps the right to spawn it."""
-    if any(spawns_helper(net) for net in ctx.dom.devices.interfaces):
+    if any(spawns_helper(net) for net in ctx.dom.devices.interfaces
+           if str(net.mac) not in ctx.paths.net_fds):
         return ["-sandbox", SANDBOX.replace(",spawn=deny", "")]
     return ["-sandbox", SANDBOX]
 

@@ -1,9 +1,10 @@
 """Network interfaces: a -netdev host side and a -device NIC per <interface>.
 
-libvirt opens tap devices itself and hands QEMU their descriptors; qvirt's command line has
-no descriptors to pass, so the host sides QEMU can open by itself are written the way QEMU
-opens them: a bridge through qemu-bridge-helper, an ethernet tap by name, user networking
-in-process (see docs/compat.md, "QEMU command line")."""
+Like libvirt, the driver opens the tap (or macvtap) of a network, bridge, ethernet or direct
+interface itself and hands QEMU its descriptor (tap,fd=N). Without one (a command line shown
+by domxml-to-native) the host sides QEMU can open by itself are written the way QEMU opens
+them: a bridge through qemu-bridge-helper, an ethernet tap by name (see docs/compat.md,
+"QEMU command line")."""
 
 from __future__ import annotations
 
@@ -19,16 +20,20 @@ from qvirt.drivers.qemu.command_props import (
 from qvirt.errors import ConfigUnsupported
 
 BRIDGE_HELPER = "/usr/lib/qemu/qemu-bridge-helper"
+# Interface types whose host side the driver opens and passes as a descriptor.
+FD_TYPES = ("network", "bridge", "ethernet", "direct")
 
 # <model type> -> QEMU device; virtio names the PCI flavour, as libvirt does on x86.
 NIC_MODELS = {"virtio": "virtio-net-pci", "virtio-transitional": "virtio-net-pci-transitional",
               "virtio-non-transitional": "virtio-net-pci-non-transitional"}
 
 
-def netdev_props(net: Interface) -> Props:
+def netdev_props(net: Interface, fd: int | None = None) -> Props:
     netdev_id = f"host{net.alias}"
     kind = str(net.type)
     src = net.source
+    if fd is not None and kind in FD_TYPES:
+        return {"type": "tap", "fd": str(fd), "id": netdev_id}
     if kind == "user":
         props: Props = {"type": "user"}
         for ip in net.ips:
@@ -69,7 +74,8 @@ def spawns_helper(net: Interface) -> bool:
         or props.get("downscript", "no") != "no"
 
 
-def interface_args(dom: Domain, net: Interface, bootindex: int | None) -> list[str]:
+def interface_args(dom: Domain, net: Interface, bootindex: int | None,
+                   fd: int | None = None) -> list[str]:
     if net.type == "hostdev":
         raise ConfigUnsupported("interface type 'hostdev' is not supported by qvirt's QEMU "
                                 "driver")
@@ -77,7 +83,7 @@ def interface_args(dom: Domain, net: Interface, bootindex: int | None) -> list[s
     if net.type == "vhostuser" and net.source is not None:
         argv += ["-chardev", f"socket,id=char{net.alias},path={net.source.path}"
                              + (",server=on" if net.source.mode == "server" else "")]
-    argv += ["-netdev", to_json(netdev_props(net))]
+    argv += ["-netdev", to_json(netdev_props(net, fd))]
     argv += ["-device", to_json(nic_props(dom, net, bootindex))]
     return argv
 

@@ -35,10 +35,18 @@ from qvirt.conf.defaults import apply_domain_defaults
 from qvirt.conf.defaults.facts import GuestFacts
 from qvirt.conf.devices.chardev import ChrSource
 from qvirt.conf.domain import Domain
-from qvirt.drivers.base import DomainInfo, DomainRef, LifecycleCallback, NodeInfo
+from qvirt.drivers.base import (
+    DomainInfo,
+    DomainRef,
+    InterfaceStats,
+    LifecycleCallback,
+    NodeInfo,
+)
+from qvirt.drivers.network.driver import LocalNetworkDriver
+from qvirt.drivers.network.paths import NetworkPaths
 from qvirt.drivers.node import hoststats
 from qvirt.drivers.node.hostinfo import node_info, security_models
-from qvirt.drivers.qemu import metadata
+from qvirt.drivers.qemu import metadata, nic
 from qvirt.drivers.qemu.capabilities import (
     QemuCapsCache,
     capabilities_xml,
@@ -157,7 +165,9 @@ class QemuDriver:
     """HypervisorDriver for qemu:///embed?root=ROOT."""
 
     def __init__(self, uri: str, root: Path | DriverPaths,
-                 storage_paths: StoragePaths | None = None) -> None:
+                 storage_paths: StoragePaths | None = None,
+                 network_paths: NetworkPaths | None = None,
+                 ship_default_network: bool = False) -> None:
         self.uri = uri
         self.paths = root if isinstance(root, DriverPaths) else DriverPaths.under(Path(root))
         self.paths.make_dirs()
@@ -166,6 +176,10 @@ class QemuDriver:
             assert not isinstance(root, DriverPaths), "a driver layout names its storage"
             storage_paths = StoragePaths.under(Path(root))
         self.storage = LocalStorageDriver(storage_paths)
+        if network_paths is None:
+            assert not isinstance(root, DriverPaths), "a driver layout names its networks"
+            network_paths = NetworkPaths.under(Path(root))
+        self.network = LocalNetworkDriver(network_paths, ship_default=ship_default_network)
         # One cache per driver: probes are kept in memory after the first read from disk.
         self.caps = QemuCapsCache(self.paths.cache_dir)
         self._facts: GuestFacts | None = None
@@ -182,6 +196,8 @@ class QemuDriver:
         self._thread.start()
         self._closed = False
         self._tasks: set[asyncio.Task[Any]] = set()
+        # (domain uuid, device alias) -> set when QEMU reports the device gone.
+        self._removals: dict[tuple[str, str], asyncio.Event] = {}
         try:
             self._run(self._load())
         except BaseException:
@@ -392,6 +408,138 @@ class QemuDriver:
             self._formatted[vm.uuid] = cached
         return cached[1]
 
+    # DeviceDriver: NICs ------------------------------------------------------------------
+
+    def _affects(self, vm: VM, flags: int) -> tuple[bool, bool]:
+        """virDomainObjUpdateModificationImpact: (live, config) for AFFECT_* ``flags``."""
+        if not flags & METADATA_FLAGS:
+            flags |= C.VIR_DOMAIN_AFFECT_LIVE if vm.active else C.VIR_DOMAIN_AFFECT_CONFIG
+        if flags & C.VIR_DOMAIN_AFFECT_LIVE and not vm.active:
+            raise not_running()
+        if flags & C.VIR_DOMAIN_AFFECT_CONFIG and not vm.persistent:
+            raise OperationInvalid("transient domains do not have any persistent config")
+        return bool(flags & C.VIR_DOMAIN_AFFECT_LIVE), bool(flags & C.VIR_DOMAIN_AFFECT_CONFIG)
+
+    def domain_attach_device_flags(self, dom: DomainRef, xml: str, flags: int = 0) -> None:
+        check_flags(flags, METADATA_FLAGS, "domain_attach_device_flags")
+        self._run(self._attach_device(self._vm(dom), xml, flags))
+
+    async def _attach_device(self, vm: VM, xml: str, flags: int) -> None:
+        from qvirt.drivers.qemu import hotplug
+        async with vm.job:
+            live, config = self._affects(vm, flags)
+            facts = await self._get_facts()
+            mac = None
+            if live:
+                assert vm.live is not None and vm.monitor is not None
+                net = hotplug.parse_interface(xml, "live attach")
+                new_live = hotplug.with_new(vm.live, net, facts, aliases=True)
+                added = new_live.devices.interfaces[-1]
+                await hotplug.attach_live(vm.monitor, new_live, added, self.network)
+                vm.live, mac = new_live, added.mac
+                self._save_status(vm)
+            if config:
+                assert vm.config is not None
+                net = hotplug.parse_interface(xml, "persistent attach")
+                net.mac = net.mac or mac
+                new_config = hotplug.with_new(vm.config, net, facts, aliases=False)
+                vm.config = new_config
+                self._save_config(new_config)
+
+    def domain_detach_device_flags(self, dom: DomainRef, xml: str, flags: int = 0) -> None:
+        check_flags(flags, METADATA_FLAGS, "domain_detach_device_flags")
+        self._run(self._detach_device(self._vm(dom), xml, flags))
+
+    async def _detach_device(self, vm: VM, xml: str, flags: int) -> None:
+        from qvirt.drivers.qemu import hotplug
+        async with vm.job:
+            live, config = self._affects(vm, flags)
+            wanted = hotplug.parse_interface(xml, "live detach" if live else
+                                             "persistent detach")
+            new_config = None
+            if config:
+                assert vm.config is not None
+                new_config = hotplug.without(vm.config, hotplug.find(vm.config, wanted))
+            if live:
+                assert vm.live is not None and vm.monitor is not None
+                alias = str(hotplug.find(vm.live, wanted).alias)
+                deleted = asyncio.Event()
+                self._removals[(vm.uuid, alias)] = deleted
+                try:
+                    await vm.monitor.execute("device_del", {"id": alias})
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(deleted.wait(), hotplug.REMOVAL_WAIT)
+                finally:
+                    self._removals.pop((vm.uuid, alias), None)
+                if deleted.is_set():
+                    await self._remove_nic(vm, alias)
+            if new_config is not None:
+                vm.config = new_config
+                self._save_config(new_config)
+
+    async def _remove_nic(self, vm: VM, alias: str) -> None:
+        from qvirt.drivers.qemu import hotplug
+        if vm.live is None:
+            return
+        for net in vm.live.devices.interfaces:
+            if net.alias == alias:
+                await hotplug.finish_removal(vm.monitor, net, self.network)
+                vm.live = hotplug.without(vm.live, net)
+                self._save_status(vm)
+                return
+
+    def on_device_deleted(self, vm: VM, data: dict[str, Any]) -> None:
+        """A device the guest let go: a detach waiting for it goes on; one that stopped
+        waiting left the removal to this event."""
+        alias = str(data.get("device", ""))
+        waiter = self._removals.get((vm.uuid, alias))
+        if waiter is not None:
+            waiter.set()
+        elif alias.startswith("net"):
+            self._spawn(self._late_removal(vm, alias))
+
+    async def _late_removal(self, vm: VM, alias: str) -> None:
+        async with vm.job:
+            await self._remove_nic(vm, alias)
+
+    def domain_update_device_flags(self, dom: DomainRef, xml: str, flags: int = 0) -> None:
+        check_flags(flags, METADATA_FLAGS | C.VIR_DOMAIN_DEVICE_MODIFY_FORCE,
+                    "domain_update_device_flags")
+        self._run(self._update_device(self._vm(dom), xml, flags))
+
+    async def _update_device(self, vm: VM, xml: str, flags: int) -> None:
+        from qvirt.drivers.qemu import hotplug
+        async with vm.job:
+            live, config = self._affects(vm, flags & METADATA_FLAGS)
+            wanted = hotplug.parse_interface(xml, "live update" if live else
+                                             "persistent update")
+            if config:
+                assert vm.config is not None
+                hotplug.check_change(hotplug.find(vm.config, wanted), wanted)
+            if live:
+                assert vm.live is not None and vm.monitor is not None
+                current = hotplug.find(vm.live, wanted)
+                hotplug.check_change(current, wanted)
+                if (current.link_state or "up") != (wanted.link_state or "up"):
+                    await hotplug.set_link(vm.monitor, current, wanted.link_state)
+                vm.live = hotplug.with_link(vm.live, wanted)
+                self._save_status(vm)
+            if config:
+                assert vm.config is not None
+                new_config = hotplug.with_link(vm.config, wanted)
+                vm.config = new_config
+                self._save_config(new_config)
+
+    def domain_interface_stats(self, dom: DomainRef, device: str) -> InterfaceStats:
+        """Read in the caller's thread: netlink answers there, not on the driver's loop."""
+        from qvirt.drivers.qemu import hotplug
+        self._check_open()
+        vm = self._vm(dom)
+        live = vm.live
+        if not vm.active or live is None:
+            raise not_running()
+        return hotplug.stats(live, device)
+
     # ConnectDriver -----------------------------------------------------------------------
 
     def connect_get_type(self) -> str:
@@ -445,6 +593,7 @@ class QemuDriver:
         self._closed = True
         self._stop_loop()
         self.storage.close()
+        self.network.close()
 
     async def _close(self) -> None:
         for vm in list(self._vms.values()):
@@ -662,14 +811,20 @@ class QemuDriver:
         log_path = self.paths.log(vm.name)
         try:
             rundir.mkdir(mode=0o700, parents=True, exist_ok=True)
-            argv, dir_fd = self._command(live, rundir, facts)
-            restore_volumes(volumes)
+            # Off the loop: pyroute2 runs an event loop of its own for each netlink socket.
+            net_fds = await asyncio.to_thread(nic.open_host_sides, live, self.network)
             try:
-                proc, offset = QemuProcess.spawn(argv, qemu_env(command_env(live)), log_path,
-                                                 pass_fds=() if dir_fd is None else (dir_fd,))
+                argv, dir_fd = self._command(live, rundir, facts, net_fds)
+                restore_volumes(volumes)
+                fds = (*net_fds.values(), *(() if dir_fd is None else (dir_fd,)))
+                try:
+                    proc, offset = QemuProcess.spawn(argv, qemu_env(command_env(live)),
+                                                     log_path, pass_fds=fds)
+                finally:
+                    if dir_fd is not None:
+                        os.close(dir_fd)
             finally:
-                if dir_fd is not None:
-                    os.close(dir_fd)
+                nic.close_fds(net_fds)
             vm.proc = proc
             await proc.wait_for_socket(vm.monitor_path, log_path, offset)
             vm.monitor = await self._connect_monitor(vm, proc, log_path, offset)
@@ -696,8 +851,8 @@ class QemuDriver:
         if vm.state == State.PAUSED:
             self._emit(vm, Event.SUSPENDED, Suspended.PAUSED)
 
-    def _command(self, live: Domain, rundir: Path,
-                 facts: GuestFacts) -> tuple[list[str], int | None]:
+    def _command(self, live: Domain, rundir: Path, facts: GuestFacts,
+                 net_fds: dict[str, int]) -> tuple[list[str], int | None]:
         """The argv, with sockets in ``rundir``. When the root is so deep that a socket path
         would not fit in sun_path, QEMU gets the directory as an inherited descriptor and
         names the sockets through /proc/self/fd; the live XML keeps the real paths."""
@@ -710,7 +865,8 @@ class QemuDriver:
             qemu_dir = Path(f"/proc/self/fd/{dir_fd}")
         try:
             placed = place_channel_sockets(live, qemu_dir)
-            argv = build_command(live, RunPaths(qemu_dir, qemu_dir / "monitor.sock"), facts)
+            argv = build_command(live, RunPaths(qemu_dir, qemu_dir / "monitor.sock", net_fds),
+                                 facts)
         except BaseException:
             if dir_fd is not None:
                 os.close(dir_fd)
@@ -817,6 +973,8 @@ class QemuDriver:
         append_log(self.paths.log(vm.name),
                    f"shutting down, reason={reason_name(State.SHUTOFF, reason)}")
         remove(self.paths.status(vm.name))
+        if vm.live is not None:
+            await asyncio.to_thread(nic.release_host_sides, vm.live, self.network)
         if vm.runtime_dir is not None:
             await asyncio.to_thread(shutil.rmtree, vm.runtime_dir, True)
         vm.id, vm.live, vm.proc, vm.runtime_dir, vm.monitor_path = -1, None, None, None, None
@@ -1312,6 +1470,9 @@ class _Handler:
 
     def on_serial_change(self, mon: QemuMonitor, data: dict[str, Any], when: float) -> None:
         self.driver.on_serial_change(self.vm, data)
+
+    def on_device_deleted(self, mon: QemuMonitor, data: dict[str, Any], when: float) -> None:
+        self.driver.on_device_deleted(self.vm, data)
 
     def on_eof(self, mon: QemuMonitor) -> None:
         # Its own task: the stop it leads to closes this very monitor.

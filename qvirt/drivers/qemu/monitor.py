@@ -250,6 +250,10 @@ class QemuMonitor:
         """Any command without a typed method of its own; the reply's "return" as JSON data."""
         return await self._run(command, arguments)
 
+    def send_fd(self, fd: int) -> None:
+        """A descriptor for the next getfd (SCM_RIGHTS on the monitor socket)."""
+        self._client.send_fd_scm(fd)
+
     async def load_commands(self) -> frozenset[str]:
         """query-commands once; afterwards a command QEMU lacks fails before it is sent."""
         if self._commands is None:
