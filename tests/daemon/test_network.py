@@ -264,7 +264,8 @@ def test_inactive_scenario_prints_as_libvirtd(netd: NetDaemon) -> None:
 
 def test_guest_lease_stats_and_nic_hotplug(netd: NetDaemon, tiny_image: Path) -> None:
     """A guest on a started network: its DHCP lease through net-dhcp-leases, its NIC's
-    counters through domifstat, and a second NIC attached and detached while it runs."""
+    counters through domifstat, NICs attached and detached while it runs, its link set
+    down."""
     xml = _file(netd.work, "gn.xml", _net_xml("gn", "qvtdg0", "192.168.165"))
     netd.virsh("net-define", xml)
     netd.virsh("net-start", "gn")
@@ -297,6 +298,18 @@ def test_guest_lease_stats_and_nic_hotplug(netd: NetDaemon, tiny_image: Path) ->
                           "--live") == "Interface detached successfully\n\n"
         assert "52:54:00:aa:00:02" not in netd.virsh("domiflist", "g1")
         assert "52:54:00:aa:00:02" not in netd.virsh("dumpxml", "g1")
+        # The flag-less calls (virsh's attach-device and detach-device without --live or
+        # --config: procedures 8 and 13) change the running guest.
+        nic = _file(netd.work, "nic3.xml", "<interface type='network'><source network='gn'/>"
+                    "<mac address='52:54:00:aa:00:03'/><model type='virtio'/></interface>")
+        assert netd.virsh("attach-device", "g1", nic) == "Device attached successfully\n\n"
+        assert "52:54:00:aa:00:03" in netd.virsh("domiflist", "g1")
+        assert netd.virsh("detach-device", "g1", nic) == "Device detached successfully\n\n"
+        assert "52:54:00:aa:00:03" not in netd.virsh("domiflist", "g1")
+        # domif-setlink: UPDATE_DEVICE_FLAGS.
+        assert netd.virsh("domif-setlink", "g1", dev, "down") == \
+            "Device updated successfully\n\n"
+        assert netd.virsh("domif-getlink", "g1", dev) == f"{dev} down\n"
     finally:
         virsh(netd.uri, "destroy", "g1")
         virsh(netd.uri, "undefine", "g1")
