@@ -47,7 +47,7 @@ class PKIPaths:
 @dataclass(frozen=True)
 class Layout:
     """One daemon's directories: config, runtime (sockets, pid), its own log file, the QEMU
-    driver's, the storage driver's, the network driver's, and the URI the driver answers to."""
+    driver's, the storage and network drivers', and the URI the driver answers to."""
 
     uri: str
     etc: Path

@@ -422,6 +422,18 @@ class LocalNetworkDriver:
                              "cannot plug guests into", code=ErrorNumber.CONFIG_UNSUPPORTED,
                              domain=ErrorDomain.NETWORK)
 
+    def reclaim(self, name: str, dev: str | None) -> Port | None:
+        """A port a guest holds from before this driver started (networkNotifyPort): counted
+        again; None when the network no longer runs."""
+        with self._lock:
+            obj = self._nets.get(name)
+            if obj is None or obj.live is None:
+                return None
+            obj.ports[dev or ""] += 1
+            bridge = obj.live.bridge.name if obj.live.bridge is not None and dev is None \
+                else None
+            return Port(name, str(bridge) if bridge else None, dev)
+
     @staticmethod
     def _pick_dev(obj: NetObj, live: Network, mode: str) -> str:
         """The pool's least used device; passthrough hands each device to one guest."""

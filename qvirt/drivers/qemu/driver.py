@@ -359,6 +359,7 @@ class QemuDriver:
                 self._refresh_state(vm, run.running, run.status)
                 self._attach_agent(vm)
                 await self._refresh_channels(vm)
+                await asyncio.to_thread(nic.reclaim_host_sides, live, self.network)
                 self._save_status(vm)
                 if vm.state == State.SHUTDOWN:
                     # The guest powered off while no driver watched: finish what the
@@ -513,9 +514,10 @@ class QemuDriver:
             live, config = self._affects(vm, flags & METADATA_FLAGS)
             wanted = hotplug.parse_interface(xml, "live update" if live else
                                              "persistent update")
+            new_config = None
             if config:
                 assert vm.config is not None
-                hotplug.check_change(hotplug.find(vm.config, wanted), wanted)
+                new_config = hotplug.replaced(vm.config, wanted, await self._get_facts())
             if live:
                 assert vm.live is not None and vm.monitor is not None
                 current = hotplug.find(vm.live, wanted)
@@ -524,9 +526,7 @@ class QemuDriver:
                     await hotplug.set_link(vm.monitor, current, wanted.link_state)
                 vm.live = hotplug.with_link(vm.live, wanted)
                 self._save_status(vm)
-            if config:
-                assert vm.config is not None
-                new_config = hotplug.with_link(vm.config, wanted)
+            if new_config is not None:
                 vm.config = new_config
                 self._save_config(new_config)
 

@@ -60,8 +60,10 @@ def find(dom: Domain, wanted: Interface) -> Interface:
     """virDomainNetFindIdx: the one NIC with the MAC (a MAC the XML must give)."""
     matches = [n for n in dom.devices.interfaces if _same_mac(n.mac, wanted.mac)]
     if not matches:
-        raise OperationFailed(f"no device matching MAC address {wanted.mac} found",
-                              domain=ErrorDomain.DOMAIN)
+        # (libvirt prints the address and alias it was not given as glibc prints NULL)
+        raise QvirtError(f"no device found at address '(<null>)' matching MAC address "
+                         f"'{wanted.mac}' and alias '{wanted.alias or '(<null>)'}'",
+                         code=ErrorNumber.DEVICE_MISSING, domain=ErrorDomain.DOMAIN)
     if len(matches) > 1:
         raise OperationFailed(f"multiple devices matching MAC address {wanted.mac} found",
                               domain=ErrorDomain.DOMAIN)
@@ -71,10 +73,8 @@ def find(dom: Domain, wanted: Interface) -> Interface:
 
 def with_new(dom: Domain, net: Interface, facts: GuestFacts, *, aliases: bool) -> Domain:
     """A copy of ``dom`` with ``net`` added and filled as a defined NIC is (MAC, PCI
-    address; for a live one its alias)."""
-    if net.mac is not None and any(_same_mac(n.mac, net.mac) for n in dom.devices.interfaces):
-        raise InvalidArg(f"network device with mac {net.mac} already exists",
-                         domain=ErrorDomain.DOMAIN)
+    address; for a live one its alias). A MAC another NIC has is no error: libvirt 9.0
+    takes it too."""
     changed = dom.copy()
     changed.devices.interfaces.append(net)
     apply_domain_defaults(changed, facts)
@@ -141,6 +141,21 @@ def check_change(current: Interface, wanted: Interface) -> None:
         raise QvirtError(f"cannot modify network device model from {current.model} to "
                          f"{wanted.model}", code=ErrorNumber.OPERATION_UNSUPPORTED,
                          domain=ErrorDomain.QEMU)
+
+
+def replaced(dom: Domain, wanted: Interface, facts: GuestFacts) -> Domain:
+    """qemuDomainUpdateDeviceConfig for a NIC: the definition's NIC with that MAC replaced
+    by ``wanted`` (keeping its PCI address unless ``wanted`` gives one), defaults filled."""
+    current = find(dom, wanted)
+    changed = dom.copy()
+    interfaces = changed.devices.interfaces
+    index = next(i for i, n in enumerate(interfaces) if _same_mac(n.mac, current.mac))
+    new = wanted.copy()
+    if new.address is None:
+        new.address = current.address
+    interfaces[index] = new
+    apply_domain_defaults(changed, facts)
+    return changed
 
 
 def with_link(dom: Domain, wanted: Interface) -> Domain:

@@ -54,8 +54,9 @@ def open_host_side(net: Interface, network: LocalNetworkDriver) -> int | None:
 
 
 def open_host_sides(live: Domain, network: LocalNetworkDriver) -> dict[str, int]:
-    """MAC -> descriptor for every NIC whose host side the driver opens; on failure, none
-    left open or plugged."""
+    """MAC -> descriptor for every NIC whose host side the driver opens. On failure none is
+    left open; what was plugged goes with the failed start's cleanup (release_host_sides),
+    which knows each opened NIC by its target dev."""
     fds: dict[str, int] = {}
     try:
         for net in live.devices.interfaces:
@@ -64,7 +65,6 @@ def open_host_sides(live: Domain, network: LocalNetworkDriver) -> dict[str, int]
                 fds[str(net.mac)] = fd
     except BaseException:
         close_fds(fds)
-        release_host_sides(live, network)
         raise
     return fds
 
@@ -79,7 +79,7 @@ def release_one(net: Interface, network: LocalNetworkDriver) -> None:
     dev = net.target_dev
     src = net.source
     macvtap = bool(dev) and str(dev).startswith("macvtap")
-    if net.type == "network" and src is not None and src.network:
+    if net.type == "network" and src is not None and src.network and dev:
         pool_dev = netdev.lower_of(str(dev)) if macvtap else None
         network.unplug(str(src.network), pool_dev)
     if net.type == "ethernet" and net.target_managed is False:
@@ -93,3 +93,17 @@ def release_host_sides(live: Domain, network: LocalNetworkDriver) -> None:
     for net in live.devices.interfaces:
         release_one(net, network)
 
+
+
+def reclaim_host_sides(live: Domain, network: LocalNetworkDriver) -> None:
+    """The NICs of a guest a previous driver started: their ports counted by their networks
+    again, and the live XML naming each network's bridge as before."""
+    for net in live.devices.interfaces:
+        src = net.source
+        if net.type != "network" or src is None or not src.network:
+            continue
+        dev = str(net.target_dev or "")
+        pool_dev = netdev.lower_of(dev) if dev.startswith("macvtap") else None
+        port = network.reclaim(str(src.network), pool_dev)
+        if port is not None and port.bridge:
+            src.bridge = port.bridge

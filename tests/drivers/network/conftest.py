@@ -121,6 +121,7 @@ def lab_in_namespaces(tmp: Path, image: Path) -> Iterator[Lab]:
             try:
                 yield lab
             finally:
+                driver = lab.driver      # a test may have opened another on the root
                 for ref in driver.connect_list_all_domains(ACTIVE_DOMS):
                     with contextlib.suppress(Exception):
                         driver.domain_destroy_flags(ref)

@@ -4,6 +4,7 @@ errors for bad input, and the host parts a start makes."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -193,3 +194,26 @@ def test_pool_networks_hand_out_devices(netlab: NetLab) -> None:
     _error(exc, ErrorNumber.OPERATION_INVALID,
            "Requested operation is not valid: network 'idle' is not active")
     assert isinstance(stopped, NetworkRef)
+
+
+def test_dual_stack_network(netlab: NetLab) -> None:
+    drv = netlab.driver
+    ref = drv.network_define_xml_flags(
+        "<network><name>v6</name><forward mode='nat'/><bridge name='qvtv6'/>"
+        "<ip address='192.168.212.1' prefix='24'><dhcp>"
+        "<range start='192.168.212.10' end='192.168.212.20'/></dhcp></ip>"
+        "<ip family='ipv6' address='fd00:212::1' prefix='64'><dhcp>"
+        "<range start='fd00:212::10' end='fd00:212::20'/></dhcp></ip></network>")
+    drv.network_create(ref)
+    addrs = ip("-br", "addr", "show", "qvtv6", ns=netlab.ns)
+    assert "192.168.212.1/24" in addrs and "fd00:212::1/64" in addrs
+    rules = subprocess.run(["ip", "netns", "exec", netlab.ns, "nft", "list", "ruleset"],
+                           capture_output=True, text=True, check=True).stdout
+    assert "table ip qvirt_network" in rules and "table ip6 qvirt_network" in rules
+    assert "ip6 saddr fd00:212::/64" in rules
+    conf = (netlab.root / "lib" / "dnsmasq" / "v6.conf").read_text()
+    assert "dhcp-range=fd00:212::10,fd00:212::20,64\n" in conf and conf.endswith("enable-ra\n")
+    drv.network_destroy(ref)
+    rules = subprocess.run(["ip", "netns", "exec", netlab.ns, "nft", "list", "ruleset"],
+                           capture_output=True, text=True, check=True).stdout
+    assert "qvirt_network" not in rules

@@ -101,3 +101,15 @@ def test_isolated_and_routed(lab: Lab) -> None:
     leases = drv.network.network_get_dhcp_leases(net, i1.mac)
     assert [(lease.ipaddr, lease.hostname) for lease in leases] == [("192.168.160.99",
                                                                       "pinned")]
+
+    # A DNS host added live: dnsmasq rereads its hosts files (same process, SIGHUP) and
+    # answers with it.
+    pid = (lab.root / "run" / "network" / "iso.pid").read_text()
+    drv.network.network_update(
+        net, C.VIR_NETWORK_UPDATE_COMMAND_ADD_LAST, C.VIR_NETWORK_SECTION_DNS_HOST, -1,
+        "<host ip='192.168.160.77'><hostname>pinned-web</hostname></host>",
+        C.VIR_NETWORK_UPDATE_AFFECT_LIVE)
+    assert (lab.root / "run" / "network" / "iso.pid").read_text() == pid
+    # (busybox nslookup also asks for AAAA, which dnsmasq refuses: its exit code says so)
+    _code, out = lab.run(i1, "nslookup pinned-web 192.168.160.1")
+    assert "Name:\tpinned-web\nAddress: 192.168.160.77" in out, out

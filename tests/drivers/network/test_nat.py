@@ -11,6 +11,7 @@ import re
 import subprocess
 
 from qvirt import constants as C
+from qvirt.drivers.qemu.driver import QemuDriver
 from tests.drivers.network.conftest import PEER_ADDR, Lab, network_xml, nic
 from tests.drivers.network.netns import ip
 
@@ -76,6 +77,18 @@ def test_nat_network(lab: Lab) -> None:
     masq = re.search(r"^\s*ip saddr \S+ ip daddr != 192\.168\.150\.0/24 counter packets (\d+) "
                      r"bytes \d+ masquerade$", _nft(lab), re.M)
     assert masq is not None and int(masq.group(1)) > 0
+
+    # A new driver on the same root takes the guests and the network back as they were.
+    lab.driver.connect_close()
+    lab.driver = QemuDriver(f"qemu:///embed?root={lab.root}", lab.root)
+    net = lab.driver.network.network_lookup_by_name("natnet")
+    assert lab.driver.network.network_is_active(net) and lab.driver.domain_is_active(g1.ref)
+    assert lab.driver.network.network_get_xml_desc(net).startswith(
+        "<network connections='2'>")
+    assert "<source network='natnet' bridge='qvtnat0'/>" in lab.driver.domain_get_xml_desc(
+        g1.ref)
+    assert {lease.ipaddr for lease in lab.driver.network.network_get_dhcp_leases(net, None)} \
+        == {ip1, ip2}
 
     # libvirt 9.0 destroys a network with guests on it: afterwards no bridge, no dnsmasq,
     # no rules (no table, as no other network has chains in it).
