@@ -60,7 +60,9 @@ def _xml(name: str, bridge: str, with_uuid: str = "") -> str:
 
 def test_inactive_network_calls(conn: Conn) -> None:
     net = conn.driver.network
-    name = f"qvt-rn-{uuid.uuid4().hex[:8]}"
+    tag = uuid.uuid4().hex[:8]   # libvirtd is shared: a name and bridge of this test's own
+    name = f"qvt-rn-{tag}"
+    bridge = f"qvn{tag}"
     events: list[tuple[str, int, int, int]] = []
     seen = threading.Condition()
 
@@ -71,12 +73,12 @@ def test_inactive_network_calls(conn: Conn) -> None:
 
     callback = net.connect_network_event_register_any(
         None, C.VIR_NETWORK_EVENT_ID_LIFECYCLE, on_event)
-    ref = net.network_define_xml_flags(_xml(name, "qvtrn0"))
+    ref = net.network_define_xml_flags(_xml(name, bridge))
     try:
         assert net.network_lookup_by_name(name) == ref
         assert net.network_lookup_by_uuid(ref.uuid) == ref
         assert (net.network_is_active(ref), net.network_is_persistent(ref)) == (False, True)
-        assert net.network_get_bridge_name(ref) == "qvtrn0"
+        assert net.network_get_bridge_name(ref) == bridge
         assert f"<uuid>{ref.uuid}</uuid>" in net.network_get_xml_desc(ref)
         assert ref in net.connect_list_all_networks(C.VIR_CONNECT_LIST_NETWORKS_INACTIVE)
         assert ref not in net.connect_list_all_networks(C.VIR_CONNECT_LIST_NETWORKS_ACTIVE)
@@ -85,7 +87,7 @@ def test_inactive_network_calls(conn: Conn) -> None:
         net.network_set_autostart(ref, False)
         # The flagged call (432) redefines the same network, validated against the schema.
         again = net.network_define_xml_flags(
-            _xml(name, "qvtrn0", f"<uuid>{ref.uuid}</uuid>"), C.VIR_NETWORK_DEFINE_VALIDATE)
+            _xml(name, bridge, f"<uuid>{ref.uuid}</uuid>"), C.VIR_NETWORK_DEFINE_VALIDATE)
         assert again == ref
         with pytest.raises(QvirtError) as bad:
             net.network_define_xml_flags(f"<network><name>{name}</name><nom/></network>",

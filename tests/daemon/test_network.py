@@ -194,8 +194,9 @@ def test_read_only_socket_refuses_network_writes(netd: NetDaemon,
     """The read-only socket refuses as libvirtd's does, word for word; the network the
     writes name exists on both (defined read-write, never started)."""
     ensure_libvirtd()
-    name = f"qvt-ro-{uuid.uuid4().hex[:8]}"
-    xml = _file(netd.work, f"{name}.xml", _net_xml(name, "qvtdr0", "192.168.163"))
+    tag = uuid.uuid4().hex[:8]   # libvirtd is shared: a name and bridge of this test's own
+    name = f"qvt-ro-{tag}"
+    xml = _file(netd.work, f"{name}.xml", _net_xml(name, f"qvr{tag}", "192.168.163"))
     argv = [a.format(xml=xml, name=name) for a in command]
     outputs = []
     for rw, ro in ((netd.uri, netd.daemon.ro_uri), (LIBVIRTD_URI, LIBVIRTD_RO)):
@@ -252,8 +253,9 @@ def _scenario(uri: str, name: str, xml: str, bad: str) -> list[tuple[int, str, s
 
 def test_inactive_scenario_prints_as_libvirtd(netd: NetDaemon) -> None:
     ensure_libvirtd()
-    name = f"qvt-sc-{uuid.uuid4().hex[:8]}"
-    xml = _file(netd.work, f"{name}.xml", _net_xml(name, "qvtds0", "192.168.164"))
+    tag = uuid.uuid4().hex[:8]
+    name = f"qvt-sc-{tag}"
+    xml = _file(netd.work, f"{name}.xml", _net_xml(name, f"qvs{tag}", "192.168.164"))
     bad = _file(netd.work, f"{name}-bad.xml",
                 f"<network><name>{name}-bad</name><forward mode='bogus'/></network>")
     ours = _scenario(netd.uri, name, xml, bad)
