@@ -67,13 +67,15 @@ class Client:
 
 
 class Qvirtd:
-    """A qvirtd of the benchmark's own, on a fresh root."""
+    """A qvirtd of the benchmark's own, on a fresh root; inside network namespace ``netns``
+    when given (``ip netns exec`` execs it: the same pid)."""
 
-    def __init__(self) -> None:
+    def __init__(self, netns: str | None = None) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="qd-bench-daemon-"))
+        inside = ["ip", "netns", "exec", netns] if netns else []
         with open(self.root / "qvirtd.log", "w") as log:
-            self.proc = subprocess.Popen([QVIRTD, "--root", str(self.root / "r")], stdout=log,
-                                         stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen([*inside, QVIRTD, "--root", str(self.root / "r")],
+                                         stdout=log, stderr=subprocess.STDOUT)
         sockets = root_socket_dir(self.root / "r")
         deadline = time.monotonic() + START_WAIT
         while not (sockets / SOCK_RO).exists():

@@ -7,12 +7,12 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from bench import conf, daemon, harness, network, qemu, storage
+from bench import conf, daemon, harness, network, network_daemon, qemu, storage
 from bench.harness import Row
 
 GROUPS: dict[str, Callable[[], list[Row]]] = {
     "conf": conf.rows, "qemu": qemu.rows, "daemon": daemon.rows, "storage": storage.rows,
-    "network": network.rows,
+    "network": network.rows, "network-daemon": network_daemon.rows,
 }
 
 

@@ -20,8 +20,8 @@ from typing import Any
 from qvirt import constants as C
 from qvirt.client import entry
 from qvirt.client.api import LIB_VERSION
-from qvirt.daemon import storage
-from qvirt.daemon.events import ClientEvents, PoolEvents, Push
+from qvirt.daemon import network, storage
+from qvirt.daemon.events import ClientEvents, NetworkEvents, PoolEvents, Push
 from qvirt.daemon.wire import to_chars, to_ref, to_wire, to_wire_list
 from qvirt.drivers.base import DomainRef, HypervisorDriver
 from qvirt.errors import ErrorDomain, InternalError, QvirtError
@@ -42,11 +42,15 @@ from qvirt.rpc.remote import (
 FEATURE_PROGRAM_KEEPALIVE = 10
 FEATURE_REMOTE_EVENT_CALLBACK = 14
 FEATURE_REMOTE_CLOSE_CALLBACK = 15
+FEATURE_NETWORK_UPDATE_HAS_CORRECT_ORDER = 16
 # The features of the protocol itself that qvirtd serves: keepalive, events by callback id
-# (procedures 316-318) and close callbacks (360, 361). Every other feature is a driver's
-# (migration and the like) and none of those exists yet.
+# (procedures 316-318) and close callbacks (360, 361); and NETWORK_UPDATE's args in their
+# declared order (a client that finds the feature missing swaps command and section, as
+# libvirt.c's virNetworkUpdate has since 0.10.2; libvirtd 9.0 has it). Every other feature
+# is a driver's (migration and the like) and none of those exists yet.
 SERVED_FEATURES = frozenset({FEATURE_PROGRAM_KEEPALIVE, FEATURE_REMOTE_EVENT_CALLBACK,
-                             FEATURE_REMOTE_CLOSE_CALLBACK})
+                             FEATURE_REMOTE_CLOSE_CALLBACK,
+                             FEATURE_NETWORK_UPDATE_HAS_CORRECT_ORDER})
 
 # libvirtd opens the URI the client named; qvirtd always serves its own root and reports the
 # name the client gave, or this one for a NULL name (what libvirtd's probe picks as root).
@@ -69,15 +73,18 @@ class Session:
     closed: bool = False
     events: ClientEvents = field(init=False)
     pool_events: PoolEvents = field(init=False)
+    net_events: NetworkEvents = field(init=False)
 
     def __post_init__(self) -> None:
         self.events = ClientEvents(self.api, self.push)
         self.pool_events = PoolEvents(self.api, self.push)
+        self.net_events = NetworkEvents(self.api, self.push)
 
     def clear_events(self) -> None:
         """Every event registration dropped: the client closed or went away."""
         self.events.clear()
         self.pool_events.clear()
+        self.net_events.clear()
 
     def api(self, name: str, *args: Any) -> Any:
         """The public API's call path; errors stay in the daemon's reply, not a handler."""
@@ -361,6 +368,7 @@ HANDLERS: dict[str, Handler] = {
     "CONNECT_REGISTER_CLOSE_CALLBACK": _close_callback,
     "CONNECT_UNREGISTER_CLOSE_CALLBACK": _close_callback,
     **storage.HANDLERS,
+    **network.HANDLERS,
 }
 
 

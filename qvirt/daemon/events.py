@@ -1,5 +1,5 @@
 """One client's event registrations (libvirtd's daemonClientEventCallback lists): domain
-events and, at the end, storage pool events.
+events and, at the end, storage pool and network events.
 
 Each registration the client makes is one registration with the driver, whose callback turns
 the driver's event into a MESSAGE frame for this client alone: the callback form (procedure
@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from qvirt import constants as C
-from qvirt.daemon.wire import pool_wire, to_wire
-from qvirt.drivers.base import DomainRef, StoragePoolRef
+from qvirt.daemon.wire import net_wire, pool_wire, to_wire
+from qvirt.drivers.base import DomainRef, NetworkRef, StoragePoolRef
 from qvirt.errors import ErrorDomain, InternalError, QvirtError
 from qvirt.rpc.remote import BY_NAME, event_frame
 
@@ -168,3 +168,51 @@ class PoolEvents:
                 with contextlib.suppress(QvirtError):
                     self._api("virConnectStoragePoolEventDeregisterAny", callback_id)
 
+
+
+class NetworkEvents:
+    """One client's network event registrations (callback ids only, as for pools; lifecycle
+    is the one network event id). The driver filters on the network the client named; its
+    callback runs on whichever thread changed the network."""
+
+    def __init__(self, api: Api, push: Push) -> None:
+        self._api = api
+        self._push = push
+        self._lock = threading.Lock()
+        self._ids: list[int] = []
+
+    def register(self, event_id: int, net: NetworkRef | None) -> int:
+        if event_id != C.VIR_NETWORK_EVENT_ID_LIFECYCLE:
+            raise InternalError(f"unsupported network event ID {event_id}",
+                                domain=ErrorDomain.RPC)
+        procedure = BY_NAME["NETWORK_EVENT_LIFECYCLE"]
+        ready = threading.Event()
+        ids: list[int] = []
+
+        def relay(ref: NetworkRef, got_id: int, event: int, detail: int) -> None:
+            if ready.is_set():
+                self._push(event_frame(procedure, {"callbackID": ids[0], "net": net_wire(ref),
+                                                   "event": event, "detail": detail}))
+
+        with self._lock:
+            callback_id: int = self._api("virConnectNetworkEventRegisterAny", net, event_id,
+                                         relay)
+            ids.append(callback_id)
+            ready.set()
+            self._ids.append(callback_id)
+        return callback_id
+
+    def deregister(self, callback_id: int) -> None:
+        with self._lock:
+            if callback_id not in self._ids:
+                raise InternalError(f"network event callback {callback_id} not registered",
+                                    domain=ErrorDomain.RPC)
+            self._api("virConnectNetworkEventDeregisterAny", callback_id)
+            self._ids.remove(callback_id)
+
+    def clear(self) -> None:
+        with self._lock:
+            ids, self._ids = self._ids, []
+            for callback_id in ids:
+                with contextlib.suppress(QvirtError):
+                    self._api("virConnectNetworkEventDeregisterAny", callback_id)

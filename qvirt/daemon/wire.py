@@ -6,7 +6,7 @@ import struct
 import uuid as uuidlib
 from typing import Any
 
-from qvirt.drivers.base import DomainRef, StoragePoolRef, StorageVolRef
+from qvirt.drivers.base import DomainRef, NetworkRef, StoragePoolRef, StorageVolRef
 from qvirt.rpc.errors import XDRError
 from qvirt.rpc.remote import REMOTE_STRING_MAX
 from qvirt.rpc.xdr import ENCODE_FAILED, EncodedItems
@@ -70,3 +70,12 @@ def vol_ref(wire: dict[str, Any]) -> StorageVolRef:
 
 def vol_wire(ref: StorageVolRef) -> dict[str, Any]:
     return {"pool": ref.pool, "name": ref.name, "key": ref.key}
+
+
+def net_ref(wire: dict[str, Any]) -> NetworkRef:
+    """remote_nonnull_network -> NetworkRef."""
+    return NetworkRef(wire["name"], str(uuidlib.UUID(bytes=wire["uuid"])))
+
+
+def net_wire(ref: NetworkRef) -> dict[str, Any]:
+    return {"name": ref.name, "uuid": bytes.fromhex(ref.uuid.replace("-", ""))}

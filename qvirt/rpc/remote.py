@@ -39,6 +39,7 @@ from qvirt.rpc.xdr import (
     CharVector,
     Enum,
     FixedOpaque,
+    Hyper,
     Int,
     Optional,
     String,
@@ -71,6 +72,8 @@ REMOTE_NODE_MEMORY_STATS_MAX = 16
 REMOTE_CPUMAP_MAX = 2048
 REMOTE_STORAGE_POOL_LIST_MAX = 4096
 REMOTE_STORAGE_VOL_LIST_MAX = 16384
+REMOTE_NETWORK_LIST_MAX = 16384
+REMOTE_NETWORK_DHCP_LEASES_MAX = 65536
 
 NonnullString = String(REMOTE_STRING_MAX)
 RemoteString = Optional(NonnullString)
@@ -133,6 +136,7 @@ def _msg(name: str, *fields: tuple[str, XDRType]) -> Struct:
 _DOM = ("dom", NonnullDomain)
 _POOL = ("pool", NonnullStoragePool)
 _VOL = ("vol", NonnullStorageVol)
+_NET = ("net", NonnullNetwork)
 _FLAGS = ("flags", UInt)
 
 
@@ -167,6 +171,15 @@ _NodeMemoryStat = Struct("remote_node_get_memory_stats",
 _PoolNames = VarArray(NonnullString, REMOTE_STORAGE_POOL_LIST_MAX)
 _VolInfo = (("type", Char), ("capacity", UHyper), ("allocation", UHyper))
 
+_NetworkNames = VarArray(NonnullString, REMOTE_NETWORK_LIST_MAX)
+# remote_network_dhcp_lease: virNetworkDHCPLease on the wire.
+_DHCPLease = Struct("remote_network_dhcp_lease", [
+    ("iface", NonnullString), ("expirytime", Hyper), ("type", Int), ("mac", RemoteString),
+    ("iaid", RemoteString), ("ipaddr", NonnullString), ("prefix", UInt),
+    ("hostname", RemoteString), ("clientid", RemoteString),
+])
+_DeviceXML = (_DOM, ("xml", NonnullString))
+
 _DomainLifecycle = _msg("domain_event_lifecycle", _DOM, ("event", Int), ("detail", Int))
 
 PROCEDURE_LIST: tuple[Procedure, ...] = (
@@ -186,6 +199,7 @@ PROCEDURE_LIST: tuple[Procedure, ...] = (
                    ("cores", Int), ("threads", Int)), _H),
     Procedure("CONNECT_GET_CAPABILITIES", 7, Void,
               _ret("connect_get_capabilities", ("capabilities", NonnullString)), _L),
+    Procedure("DOMAIN_ATTACH_DEVICE", 8, _args("domain_attach_device", *_DeviceXML), Void, _L),
     Procedure("DOMAIN_CREATE", 9, _args("domain_create", _DOM), Void, _L),
     Procedure("DOMAIN_CREATE_XML", 10,
               _args("domain_create_xml", ("xml_desc", NonnullString), _FLAGS),
@@ -193,6 +207,7 @@ PROCEDURE_LIST: tuple[Procedure, ...] = (
     Procedure("DOMAIN_DEFINE_XML", 11, _args("domain_define_xml", ("xml", NonnullString)),
               _ret("domain_define_xml", _DOM), _H),
     Procedure("DOMAIN_DESTROY", 12, _args("domain_destroy", _DOM), Void, _H),
+    Procedure("DOMAIN_DETACH_DEVICE", 13, _args("domain_detach_device", *_DeviceXML), Void, _L),
     Procedure("DOMAIN_GET_XML_DESC", 14, _args("domain_get_xml_desc", _DOM, _FLAGS),
               _ret("domain_get_xml_desc", ("xml", NonnullString)), _L),
     Procedure("DOMAIN_GET_AUTOSTART", 15, _args("domain_get_autostart", _DOM),
@@ -224,15 +239,49 @@ PROCEDURE_LIST: tuple[Procedure, ...] = (
     Procedure("DOMAIN_SHUTDOWN", 33, _args("domain_shutdown", _DOM), Void, _L),
     Procedure("DOMAIN_SUSPEND", 34, _args("domain_suspend", _DOM), Void, _L),
     Procedure("DOMAIN_UNDEFINE", 35, _args("domain_undefine", _DOM), Void, _H),
+    Procedure("CONNECT_LIST_DEFINED_NETWORKS", 36,
+              _args("connect_list_defined_networks", ("maxnames", Int)),
+              _ret("connect_list_defined_networks", ("names", _NetworkNames)), _H),
     Procedure("CONNECT_LIST_DOMAINS", 37, _args("connect_list_domains", ("maxids", Int)),
               _ret("connect_list_domains", ("ids", VarArray(Int, REMOTE_DOMAIN_LIST_MAX))), _H),
+    Procedure("CONNECT_LIST_NETWORKS", 38, _args("connect_list_networks", ("maxnames", Int)),
+              _ret("connect_list_networks", ("names", _NetworkNames)), _H),
+    Procedure("NETWORK_CREATE", 39, _args("network_create", _NET), Void, _L),
+    Procedure("NETWORK_CREATE_XML", 40, _args("network_create_xml", ("xml", NonnullString)),
+              _ret("network_create_xml", _NET), _L),
+    Procedure("NETWORK_DEFINE_XML", 41, _args("network_define_xml", ("xml", NonnullString)),
+              _ret("network_define_xml", _NET), _H),
+    Procedure("NETWORK_DESTROY", 42, _args("network_destroy", _NET), Void, _H),
+    Procedure("NETWORK_GET_XML_DESC", 43, _args("network_get_xml_desc", _NET, _FLAGS),
+              _ret("network_get_xml_desc", ("xml", NonnullString)), _H),
+    Procedure("NETWORK_GET_AUTOSTART", 44, _args("network_get_autostart", _NET),
+              _ret("network_get_autostart", ("autostart", Int)), _H),
+    Procedure("NETWORK_GET_BRIDGE_NAME", 45, _args("network_get_bridge_name", _NET),
+              _ret("network_get_bridge_name", ("name", NonnullString)), _H),
+    Procedure("NETWORK_LOOKUP_BY_NAME", 46,
+              _args("network_lookup_by_name", ("name", NonnullString)),
+              _ret("network_lookup_by_name", _NET), _H),
+    Procedure("NETWORK_LOOKUP_BY_UUID", 47, _args("network_lookup_by_uuid", ("uuid", Uuid)),
+              _ret("network_lookup_by_uuid", _NET), _H),
+    Procedure("NETWORK_SET_AUTOSTART", 48,
+              _args("network_set_autostart", _NET, ("autostart", Int)), Void, _H),
+    Procedure("NETWORK_UNDEFINE", 49, _args("network_undefine", _NET), Void, _H),
+    Procedure("CONNECT_NUM_OF_DEFINED_NETWORKS", 50, Void,
+              _ret("connect_num_of_defined_networks", ("num", Int)), _H),
     Procedure("CONNECT_NUM_OF_DOMAINS", 51, Void,
               _ret("connect_num_of_domains", ("num", Int)), _H),
+    Procedure("CONNECT_NUM_OF_NETWORKS", 52, Void,
+              _ret("connect_num_of_networks", ("num", Int)), _H),
     Procedure("CONNECT_GET_HOSTNAME", 59, Void,
               _ret("connect_get_hostname", ("hostname", NonnullString)), _H),
     Procedure("CONNECT_SUPPORTS_FEATURE", 60,
               _args("connect_supports_feature", ("feature", Int)),
               _ret("connect_supports_feature", ("supported", Int)), _H),
+    Procedure("DOMAIN_INTERFACE_STATS", 65,
+              _args("domain_interface_stats", _DOM, ("device", NonnullString)),
+              _ret("domain_interface_stats", ("rx_bytes", Hyper), ("rx_packets", Hyper),
+                   ("rx_errs", Hyper), ("rx_drop", Hyper), ("tx_bytes", Hyper),
+                   ("tx_packets", Hyper), ("tx_errs", Hyper), ("tx_drop", Hyper)), _H),
     Procedure("AUTH_LIST", 66, Void,
               _ret("auth_list", ("types", VarArray(Enum(AuthType), REMOTE_AUTH_TYPE_LIST_MAX))),
               _H),
@@ -333,12 +382,20 @@ PROCEDURE_LIST: tuple[Procedure, ...] = (
               _args("connect_domain_xml_to_native", ("nativeFormat", NonnullString),
                     ("domainXml", NonnullString), _FLAGS),
               _ret("connect_domain_xml_to_native", ("nativeConfig", NonnullString)), _L),
+    Procedure("NETWORK_IS_ACTIVE", 152, _args("network_is_active", _NET),
+              _ret("network_is_active", ("active", Int)), _H),
+    Procedure("NETWORK_IS_PERSISTENT", 153, _args("network_is_persistent", _NET),
+              _ret("network_is_persistent", ("persistent", Int)), _H),
     Procedure("STORAGE_POOL_IS_ACTIVE", 154, _args("storage_pool_is_active", _POOL),
               _ret("storage_pool_is_active", ("active", Int)), _H),
     Procedure("STORAGE_POOL_IS_PERSISTENT", 155, _args("storage_pool_is_persistent", _POOL),
               _ret("storage_pool_is_persistent", ("persistent", Int)), _H),
     Procedure("CONNECT_GET_LIB_VERSION", 157, Void,
               _ret("connect_get_lib_version", ("lib_ver", UHyper)), _H),
+    Procedure("DOMAIN_ATTACH_DEVICE_FLAGS", 160,
+              _args("domain_attach_device_flags", *_DeviceXML, _FLAGS), Void, _L),
+    Procedure("DOMAIN_DETACH_DEVICE_FLAGS", 161,
+              _args("domain_detach_device_flags", *_DeviceXML, _FLAGS), Void, _L),
     Procedure("DOMAIN_GET_JOB_INFO", 163, _args("domain_get_job_info", _DOM),
               _ret("domain_get_job_info", ("type", Int),
                    ("timeElapsed", UHyper), ("timeRemaining", UHyper),
@@ -351,6 +408,8 @@ PROCEDURE_LIST: tuple[Procedure, ...] = (
               _args("connect_domain_event_register_any", ("eventID", Int)), Void, _H),
     Procedure("CONNECT_DOMAIN_EVENT_DEREGISTER_ANY", 168,
               _args("connect_domain_event_deregister_any", ("eventID", Int)), Void, _H),
+    Procedure("DOMAIN_UPDATE_DEVICE_FLAGS", 174,
+              _args("domain_update_device_flags", *_DeviceXML, _FLAGS), Void, _L),
     Procedure("DOMAIN_HAS_MANAGED_SAVE_IMAGE", 183,
               _args("domain_has_managed_save_image", _DOM, _FLAGS),
               _ret("domain_has_managed_save_image", ("result", Int)), _L),
@@ -419,10 +478,27 @@ PROCEDURE_LIST: tuple[Procedure, ...] = (
               _ret("storage_pool_list_all_volumes",
                    ("vols", VarArray(NonnullStorageVol, REMOTE_STORAGE_VOL_LIST_MAX)),
                    ("ret", UInt)), _H),
+    Procedure("CONNECT_LIST_ALL_NETWORKS", 283,
+              _args("connect_list_all_networks", ("need_results", Int), _FLAGS),
+              _ret("connect_list_all_networks",
+                   ("nets", VarArray(NonnullNetwork, REMOTE_NETWORK_LIST_MAX)), ("ret", UInt)),
+              _H),
+    Procedure("NETWORK_UPDATE", 291,
+              _args("network_update", _NET, ("command", UInt), ("section", UInt),
+                    ("parentIndex", Int), ("xml", NonnullString), _FLAGS), Void, _H),
     Procedure("NODE_GET_CPU_MAP", 293,
               _args("node_get_cpu_map", ("need_map", Int), ("need_online", Int), _FLAGS),
               _ret("node_get_cpu_map", ("cpumap", VarOpaque(REMOTE_CPUMAP_MAX)),
                    ("online", UInt), ("ret", Int)), _L),
+    Procedure("CONNECT_NETWORK_EVENT_REGISTER_ANY", 313,
+              _args("connect_network_event_register_any", ("eventID", Int),
+                    ("net", RemoteNetwork)),
+              _ret("connect_network_event_register_any", ("callbackID", Int)), _H),
+    Procedure("CONNECT_NETWORK_EVENT_DEREGISTER_ANY", 314,
+              _args("connect_network_event_deregister_any", ("callbackID", Int)), Void, _H),
+    Procedure("NETWORK_EVENT_LIFECYCLE", 315,
+              _msg("network_event_lifecycle", ("callbackID", Int), _NET, ("event", Int),
+                   ("detail", Int)), Void, _L, Kind.MESSAGE),
     Procedure("CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY", 316,
               _args("connect_domain_event_callback_register_any", ("eventID", Int),
                     ("dom", RemoteDomain)),
@@ -433,6 +509,12 @@ PROCEDURE_LIST: tuple[Procedure, ...] = (
     Procedure("DOMAIN_EVENT_CALLBACK_LIFECYCLE", 318,
               _msg("domain_event_callback_lifecycle", ("callbackID", Int),
                    ("msg", _DomainLifecycle)), Void, _L, Kind.MESSAGE),
+    Procedure("NETWORK_GET_DHCP_LEASES", 341,
+              _args("network_get_dhcp_leases", _NET, ("mac", RemoteString),
+                    ("need_results", Int), _FLAGS),
+              _ret("network_get_dhcp_leases",
+                   ("leases", VarArray(_DHCPLease, REMOTE_NETWORK_DHCP_LEASES_MAX)),
+                   ("ret", UInt)), _L),
     Procedure("CONNECT_GET_DOMAIN_CAPABILITIES", 342,
               _args("connect_get_domain_capabilities", ("emulatorbin", RemoteString),
                     ("arch", RemoteString), ("machine", RemoteString),
@@ -463,6 +545,12 @@ PROCEDURE_LIST: tuple[Procedure, ...] = (
     Procedure("CONNECT_GET_STORAGE_POOL_CAPABILITIES", 403,
               _args("connect_get_storage_pool_capabilities", _FLAGS),
               _ret("connect_get_storage_pool_capabilities", ("capabilities", NonnullString)), _L),
+    Procedure("NETWORK_DEFINE_XML_FLAGS", 432,
+              _args("network_define_xml_flags", ("xml", NonnullString), _FLAGS),
+              _ret("network_define_xml_flags", _NET), _H),
+    Procedure("NETWORK_CREATE_XML_FLAGS", 437,
+              _args("network_create_xml_flags", ("xml", NonnullString), _FLAGS),
+              _ret("network_create_xml_flags", _NET), _L),
 )
 
 PROCEDURES: dict[int, Procedure] = {proc.number: proc for proc in PROCEDURE_LIST}

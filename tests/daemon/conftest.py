@@ -78,13 +78,16 @@ def identity(path: Path) -> tuple[int, int] | None:
     return st.st_ino, st.st_ctime_ns
 
 
-def start_qvirtd(root: Path, *options: str) -> Daemon:
+def start_qvirtd(root: Path, *options: str, netns: str | None = None) -> Daemon:
     """A qvirtd on ``root`` with extra command-line ``options``, once its sockets exist; its
-    output goes to a file (a pipe read only at the end fills up and blocks the daemon)."""
+    output goes to a file (a pipe read only at the end fills up and blocks the daemon). With
+    ``netns`` it runs inside that network namespace (``ip netns exec`` execs it: same pid),
+    where the networks it starts make their bridges, rules and dnsmasqs."""
     root.parent.mkdir(parents=True, exist_ok=True)
     stale = identity(root_socket_dir(root) / SOCK_RO)
+    inside = ["ip", "netns", "exec", netns] if netns else []
     with open(root.with_name(f"{root.name}-qvirtd.log"), "w") as log:
-        proc = subprocess.Popen([QVIRTD, "--root", str(root), *options], stdout=log,
+        proc = subprocess.Popen([*inside, QVIRTD, "--root", str(root), *options], stdout=log,
                                 stderr=subprocess.STDOUT, text=True)
     daemon = Daemon(proc, root)
     deadline = time.monotonic() + START_WAIT

@@ -133,6 +133,24 @@ PINNED: dict[str, tuple[int, bool]] = {
     "STORAGE_POOL_EVENT_LIFECYCLE": (370, False), "STORAGE_POOL_EVENT_REFRESH": (373, False),
     "STORAGE_VOL_GET_INFO_FLAGS": (378, True), "STORAGE_POOL_LOOKUP_BY_TARGET_PATH": (391, True),
     "CONNECT_GET_STORAGE_POOL_CAPABILITIES": (403, False),
+    # networks
+    "CONNECT_LIST_DEFINED_NETWORKS": (36, True), "CONNECT_LIST_NETWORKS": (38, True),
+    "NETWORK_CREATE": (39, False), "NETWORK_CREATE_XML": (40, False),
+    "NETWORK_DEFINE_XML": (41, True), "NETWORK_DESTROY": (42, True),
+    "NETWORK_GET_XML_DESC": (43, True), "NETWORK_GET_AUTOSTART": (44, True),
+    "NETWORK_GET_BRIDGE_NAME": (45, True), "NETWORK_LOOKUP_BY_NAME": (46, True),
+    "NETWORK_LOOKUP_BY_UUID": (47, True), "NETWORK_SET_AUTOSTART": (48, True),
+    "NETWORK_UNDEFINE": (49, True), "CONNECT_NUM_OF_DEFINED_NETWORKS": (50, True),
+    "CONNECT_NUM_OF_NETWORKS": (52, True), "NETWORK_IS_ACTIVE": (152, True),
+    "NETWORK_IS_PERSISTENT": (153, True), "CONNECT_LIST_ALL_NETWORKS": (283, True),
+    "NETWORK_UPDATE": (291, True), "CONNECT_NETWORK_EVENT_REGISTER_ANY": (313, True),
+    "CONNECT_NETWORK_EVENT_DEREGISTER_ANY": (314, True),
+    "NETWORK_EVENT_LIFECYCLE": (315, False), "NETWORK_GET_DHCP_LEASES": (341, False),
+    "NETWORK_DEFINE_XML_FLAGS": (432, True), "NETWORK_CREATE_XML_FLAGS": (437, False),
+    # a running domain's devices
+    "DOMAIN_ATTACH_DEVICE": (8, False), "DOMAIN_DETACH_DEVICE": (13, False),
+    "DOMAIN_INTERFACE_STATS": (65, True), "DOMAIN_ATTACH_DEVICE_FLAGS": (160, False),
+    "DOMAIN_DETACH_DEVICE_FLAGS": (161, False), "DOMAIN_UPDATE_DEVICE_FLAGS": (174, False),
 }
 
 # No timing assertions: the suite shares loaded hosts under pytest-xdist.
@@ -151,7 +169,8 @@ def test_procedure_numbers_and_priorities_are_pinned() -> None:
 
 
 MESSAGES = {"DOMAIN_EVENT_LIFECYCLE", "DOMAIN_EVENT_CALLBACK_LIFECYCLE",
-            "STORAGE_POOL_EVENT_LIFECYCLE", "STORAGE_POOL_EVENT_REFRESH"}
+            "STORAGE_POOL_EVENT_LIFECYCLE", "STORAGE_POOL_EVENT_REFRESH",
+            "NETWORK_EVENT_LIFECYCLE"}
 
 
 def test_kinds() -> None:
@@ -208,6 +227,33 @@ def test_layout_vectors() -> None:
     assert pack(BY_NAME["STORAGE_POOL_EVENT_LIFECYCLE"].args,
                 {"callbackID": 7, "pool": pool, "event": 2, "detail": 0}) == (
         b"\0\0\0\x07\0\0\0\x01p\0\0\0" + bytes(16) + b"\0\0\0\x02\0\0\0\0")
+    # remote_network_event_lifecycle_msg: callbackID, the network, event, detail.
+    net = {"name": "n", "uuid": bytes(16)}
+    assert pack(BY_NAME["NETWORK_EVENT_LIFECYCLE"].args,
+                {"callbackID": 3, "net": net, "event": 2, "detail": 0}) == (
+        b"\0\0\0\x03\0\0\0\x01n\0\0\0" + bytes(16) + b"\0\0\0\x02\0\0\0\0")
+    # remote_network_update_args: the network, command, section, parentIndex (signed), the
+    # xml, flags.
+    update = {"net": net, "command": 3, "section": 4, "parentIndex": -1, "xml": "<a/>",
+              "flags": 1}
+    assert pack(BY_NAME["NETWORK_UPDATE"].args, update)[24:] == bytes.fromhex(
+        "00000003 00000004 ffffffff 00000004 3c612f3e 00000001")
+    # remote_network_dhcp_lease: a signed hyper expiry, optional mac, iaid, hostname and
+    # clientid (each a presence word), an unsigned prefix.
+    lease = {"iface": "b", "expirytime": -1, "type": 0, "mac": "m", "iaid": None,
+             "ipaddr": "i", "prefix": 24, "hostname": None, "clientid": None}
+    assert pack(BY_NAME["NETWORK_GET_DHCP_LEASES"].ret, {"leases": [lease], "ret": 1}) == \
+        bytes.fromhex("00000001 00000001 62000000 ffffffffffffffff 00000000"
+                      "00000001 00000001 6d000000 00000000 00000001 69000000 00000018"
+                      "00000000 00000000 00000001")
+    # remote_domain_interface_stats_ret: eight signed hypers (-1: not known).
+    stats8 = dict.fromkeys(("rx_bytes", "rx_packets", "rx_errs", "rx_drop", "tx_bytes",
+                            "tx_packets", "tx_errs", "tx_drop"), -1)
+    assert pack(BY_NAME["DOMAIN_INTERFACE_STATS"].ret, stats8) == b"\xff" * 64
+    # remote_domain_attach_device_flags_args: the domain, the device's xml, flags.
+    assert pack(BY_NAME["DOMAIN_ATTACH_DEVICE_FLAGS"].args,
+                {"dom": dom, "xml": "<a/>", "flags": 3})[-12:] == bytes.fromhex(
+        "00000004 3c612f3e 00000003")
     # remote_connect_open_args: a NULL name is one zero word.
     assert pack(BY_NAME["CONNECT_OPEN"].args, {"name": None, "flags": 1}) == \
         b"\0\0\0\0\0\0\0\x01"

@@ -19,12 +19,13 @@ from typing import Any
 
 from qvirt import constants as C
 from qvirt.client.remote.channel import Channel
+from qvirt.client.remote.network import RemoteNetwork
 from qvirt.client.remote.rpcclient import RPCClient
 from qvirt.client.remote.storage import RemoteStorage
 from qvirt.client.remote.stream import RemoteStream
 from qvirt.client.remote.transport import open_channel
 from qvirt.client.uri import ConnectURI
-from qvirt.drivers.base import DomainInfo, DomainRef, LifecycleCallback, NodeInfo
+from qvirt.drivers.base import DomainInfo, DomainRef, InterfaceStats, LifecycleCallback, NodeInfo
 from qvirt.errors import ErrorDomain, ErrorNumber, InvalidArg, QvirtError
 from qvirt.rpc.remote import BY_NAME, AuthType, Procedure
 
@@ -79,6 +80,7 @@ class RemoteDriver:
         channel = open_channel(uri, read_only)
         self._rpc = RPCClient(channel, self._on_event)
         self.storage = RemoteStorage(self._rpc)
+        self.network = RemoteNetwork(self._rpc)
         self._callbacks: dict[int, LifecycleCallback] = {}
         self._callback_ids = itertools.count(1)
         self._events_lock = threading.Lock()
@@ -331,6 +333,22 @@ class RemoteDriver:
         self._dom("DOMAIN_SET_METADATA", dom, type=type, metadata=metadata, key=key, uri=uri,
                   flags=flags)
 
+    # Devices ---------------------------------------------------------------------------
+
+    def domain_attach_device_flags(self, dom: DomainRef, xml: str, flags: int = 0) -> None:
+        self._dom("DOMAIN_ATTACH_DEVICE_FLAGS", dom, xml=xml, flags=flags)
+
+    def domain_detach_device_flags(self, dom: DomainRef, xml: str, flags: int = 0) -> None:
+        self._dom("DOMAIN_DETACH_DEVICE_FLAGS", dom, xml=xml, flags=flags)
+
+    def domain_update_device_flags(self, dom: DomainRef, xml: str, flags: int = 0) -> None:
+        self._dom("DOMAIN_UPDATE_DEVICE_FLAGS", dom, xml=xml, flags=flags)
+
+    def domain_interface_stats(self, dom: DomainRef, device: str) -> InterfaceStats:
+        s = self._dom("DOMAIN_INTERFACE_STATS", dom, device=device)
+        return InterfaceStats(s["rx_bytes"], s["rx_packets"], s["rx_errs"], s["rx_drop"],
+                              s["tx_bytes"], s["tx_packets"], s["tx_errs"], s["tx_drop"])
+
     # Streams ---------------------------------------------------------------------------
 
     def domain_open_console(self, dom: DomainRef, dev_name: str | None,
@@ -391,6 +409,9 @@ class RemoteDriver:
         registration belongs to, or to every one for a legacy event."""
         if procedure.name.startswith("STORAGE_POOL_EVENT_"):
             self.storage.on_event(procedure.name, msg)
+            return
+        if procedure.name == "NETWORK_EVENT_LIFECYCLE":
+            self.network.on_event(msg)
             return
         # Under the lock: an event may arrive before the registration that asked for it has
         # finished noting its callback id.
