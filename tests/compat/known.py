@@ -11,7 +11,4 @@ KNOWN: dict[str, str] = {
     "help-group-name": HELP_LISTS_IMPLEMENTED,
     "define-untyped": ("qvirt's domain parser reports the missing type attribute before the "
                        "missing name; libvirt reports the name first"),
-    "net-update-portgroup-vlan": ("qvirt's network parser applies the network driver's rules "
-                                  "(networkValidate: no <vlan> on a NAT network) to every "
-                                  "definition; libvirt's test driver never runs them"),
 }
