@@ -1,0 +1,93 @@
+"""A running network compared with libvirtd 9.0's: the same virsh scenario (a NAT network
+started, the tiny guest booted on it until its DHCP lease shows, the network destroyed) run
+against a private libvirtd (tests/support/private_libvirtd.py: its own network and mount
+namespaces) and against qvirtd in a namespace of its own. Both sides get the same names,
+bridge, subnet, uuids and MAC, so only what neither side chooses (lease expiry times) is
+normalized."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+from tests.daemon.conftest import start_qvirtd, stop_qvirtd, virsh
+from tests.drivers.network.netns import namespaces
+from tests.drivers.qemu.conftest import kill_all_under, tiny_xml
+from tests.support.private_libvirtd import private_libvirtd
+
+WAIT = 180.0
+MAC = "52:54:00:c0:1d:01"
+NET_UUID = "5f3a2b1c-9d8e-4f70-a1b2-c3d4e5f60718"
+DOM_UUID = "6a4b3c2d-1e0f-4a81-b2c3-d4e5f6071829"
+NETWORK = ("<network><name>cmp</name><uuid>" + NET_UUID + "</uuid><forward mode='nat'/>"
+           "<bridge name='qvtcmp0'/><mac address='52:54:00:c0:1d:fe'/>"
+           "<ip address='192.168.170.1' netmask='255.255.255.0'><dhcp>"
+           "<range start='192.168.170.10' end='192.168.170.60'/></dhcp></ip></network>")
+
+Step = tuple[str, ...]
+BEFORE_LEASE: list[Step] = [("net-define", "{net}"), ("net-start", "cmp"), ("net-dumpxml", "cmp"),
+                            ("net-info", "cmp"), ("define", "{dom}"), ("start", "g")]
+AFTER_LEASE: list[Step] = [("net-dhcp-leases", "cmp"), ("net-dhcp-leases", "cmp", "--mac", MAC),
+                           ("domiflist", "g"), ("destroy", "g"), ("net-destroy", "cmp"),
+                           ("net-info", "cmp"), ("net-dumpxml", "cmp"), ("undefine", "g"),
+                           ("net-undefine", "cmp")]
+
+
+def _files(tiny_image: Path, work: Path) -> dict[str, str]:
+    xml, _ = tiny_xml(tiny_image, work, "g")
+    xml = re.sub(r"<uuid>.*?</uuid>", "", xml)
+    xml = xml.replace("<name>g</name>", f"<name>g</name><uuid>{DOM_UUID}</uuid>")
+    xml = re.sub(r"<interface type='user'>.*?</interface>",
+                 f"<interface type='network'><source network='cmp'/><mac address='{MAC}'/>"
+                 "<model type='virtio'/></interface>", xml, flags=re.S)
+    (work / "g.xml").write_text(xml)
+    (work / "cmp.xml").write_text(NETWORK)
+    return {"dom": str(work / "g.xml"), "net": str(work / "cmp.xml")}
+
+
+def _normalize(text: str) -> str:
+    """Lease expiry times: the moment each guest asked."""
+    return re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", "TIME", text)
+
+
+def _scenario(uri: str, files: dict[str, str]) -> list[tuple[int, str, str]]:
+    out = []
+
+    def run(step: tuple[str, ...]) -> None:
+        done = virsh(uri, *(arg.format(**files) for arg in step))
+        out.append((done.returncode, _normalize(done.stdout.replace(files["net"], "NET")
+                                                .replace(files["dom"], "DOM")),
+                    _normalize(done.stderr)))
+
+    try:
+        for step in BEFORE_LEASE:
+            run(step)
+        deadline = time.monotonic() + WAIT
+        while MAC not in virsh(uri, "net-dhcp-leases", "cmp").stdout:
+            assert time.monotonic() < deadline, f"no lease: {out}"
+            time.sleep(0.5)
+        for step in AFTER_LEASE:
+            run(step)
+    finally:
+        for step in (("destroy", "g"), ("undefine", "g"), ("net-destroy", "cmp"),
+                     ("net-undefine", "cmp")):
+            virsh(uri, *step)
+    return out
+
+
+def test_running_network_prints_as_libvirtd(tiny_image: Path, tmp_path: Path) -> None:
+    with private_libvirtd() as libvirtd:
+        theirs = _scenario(libvirtd.uri, _files(tiny_image, tmp_path / "lv"))
+    with namespaces("qdcmp") as (ns,):
+        daemon = start_qvirtd(tmp_path / "r", netns=ns)
+        try:
+            ours = _scenario(daemon.uri, _files(tiny_image, tmp_path / "qv"))
+        finally:
+            log = stop_qvirtd(daemon)
+            kill_all_under(tmp_path)
+    assert daemon.proc.returncode == 0, log
+    steps = BEFORE_LEASE + AFTER_LEASE
+    assert [(step, mine) for step, mine, oracle in zip(steps, ours, theirs, strict=True)
+            if mine != oracle] == []
+    assert ours == theirs
