@@ -28,10 +28,15 @@ NETWORK = ("<network><name>cmp</name><uuid>" + NET_UUID + "</uuid><forward mode=
 Step = tuple[str, ...]
 BEFORE_LEASE: list[Step] = [("net-define", "{net}"), ("net-start", "cmp"), ("net-dumpxml", "cmp"),
                             ("net-info", "cmp"), ("define", "{dom}"), ("start", "g")]
+# A stopped network keeps its leases (listed, and handed out again once it restarts); an
+# undefined one loses them.
 AFTER_LEASE: list[Step] = [("net-dhcp-leases", "cmp"), ("net-dhcp-leases", "cmp", "--mac", MAC),
                            ("domiflist", "g"), ("destroy", "g"), ("net-destroy", "cmp"),
-                           ("net-info", "cmp"), ("net-dumpxml", "cmp"), ("undefine", "g"),
-                           ("net-undefine", "cmp")]
+                           ("net-info", "cmp"), ("net-dumpxml", "cmp"),
+                           ("net-dhcp-leases", "cmp"), ("net-start", "cmp"),
+                           ("net-dhcp-leases", "cmp"), ("net-destroy", "cmp"), ("undefine", "g"),
+                           ("net-undefine", "cmp"), ("net-define", "{net}"),
+                           ("net-dhcp-leases", "cmp"), ("net-undefine", "cmp")]
 
 
 def _files(tiny_image: Path, work: Path) -> dict[str, str]:
