@@ -74,6 +74,11 @@ class PrivateLibvirtd:
     def log(self) -> Path:
         return self.work / "libvirtd.log"
 
+    def inside(self, path: str) -> Path:
+        """``path`` as the daemon sees it (its private mounts), through its /proc root: the
+        launcher execs libvirtd, so the process started is the daemon."""
+        return Path(f"/proc/{self.proc.pid}/root") / path.lstrip("/")
+
 
 def _etc(target: Path, sockets: Path) -> None:
     """The configuration files only: no domains, networks or pools of the shared oracle's
