@@ -2,9 +2,9 @@
 guest started on it, until the guest announces its lease), under qvirt's QEMU driver inside
 a network namespace the benchmark creates.
 
-qvirt's side only: libvirt has no embeddable network driver to call in-process; libvirtd's
-time for the same network and guest is in the [network-daemon] row (bench/network_daemon.py),
-through a private libvirtd in namespaces of its own."""
+qvirt's in-process driver only; libvirtd's time for the same network and guest is in the
+[network-daemon] row (bench/network_daemon.py), through a private libvirtd in namespaces of its
+own, beside qvirtd's."""
 
 from __future__ import annotations
 
