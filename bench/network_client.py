@@ -6,6 +6,10 @@ It defines both, then serves one command per stdin line: "cycle" starts the netw
 guest, waits until the network reports the guest's DHCP lease (virNetworkGetDHCPLeases, as a
 management application would poll it), destroys both and prints "ok"; "close" undefines both
 and ends.
+
+A lease counts only when granted in this cycle (its expiry later than the last cycle's):
+libvirtd keeps a network's leases across net-destroy and net-start, so the previous boot's
+lease shows as soon as the network is up again.
 """
 
 import sys
@@ -24,15 +28,18 @@ def main():
         net = conn.networkDefineXML(f.read())
     with open(dom_xml) as f:
         dom = conn.defineXML(f.read())
+    last = 0
     for line in sys.stdin:
         if line.strip() == "cycle":
             net.create()
             dom.create()
             deadline = time.monotonic() + LEASE_WAIT
-            while not net.DHCPLeases(mac):
+            while not (fresh := [lease["expirytime"] for lease in net.DHCPLeases(mac)
+                                 if lease["expirytime"] > last]):
                 if time.monotonic() > deadline:
                     raise RuntimeError("the guest got no lease")
                 time.sleep(0.01)
+            last = max(fresh)
             dom.destroy()
             net.destroy()
             print("ok", flush=True)

@@ -1,8 +1,9 @@
 """qvirt's remote network driver against the real libvirtd 9.0 and against qvirtd: inactive
-networks only on libvirtd (the oracle never starts one: it would touch the host's own
-namespace), the same steps and a start/stop on qvirtd, which runs inside a namespace the
-test makes. The wire layouts, the flag-less and flagged define calls, NETWORK_UPDATE's
-argument order and the events are then libvirtd's own."""
+networks only on the shared libvirtd (the oracle never starts one: it would touch the host's
+own namespace), the same steps on qvirtd, and a start/stop on qvirtd and on a private
+libvirtd (tests/support/private_libvirtd.py), each inside namespaces of its own. The wire
+layouts, the flag-less and flagged define calls, NETWORK_UPDATE's argument order and the
+events are then libvirtd's own."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from qvirt.errors import ErrorNumber, QvirtError
 from tests.daemon.conftest import start_qvirtd, stop_qvirtd
 from tests.drivers.network.netns import ip, namespaces
 from tests.support.oracle import ensure_libvirtd
+from tests.support.private_libvirtd import private_libvirtd
 
 LIBVIRTD_URI = "qemu+unix:///system?socket=/var/run/libvirt/libvirt-sock"
 WAIT = 60.0
@@ -31,7 +33,7 @@ WAIT = 60.0
 @dataclass
 class Conn:
     driver: RemoteDriver
-    ns: str | None      # qvirtd's namespace; None for libvirtd
+    ns: str | None      # the daemon's namespace; None for the shared libvirtd
 
 
 @pytest.fixture(params=["libvirtd", "qvirtd"])
@@ -41,6 +43,14 @@ def conn(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Conn]:
         driver = RemoteDriver(parse_uri(LIBVIRTD_URI), read_only=False)
         yield Conn(driver, None)
         driver.connect_close()
+        return
+    if request.param == "private-libvirtd":
+        with private_libvirtd("rnlv") as libvirtd:
+            driver = RemoteDriver(parse_uri(libvirtd.uri), read_only=False)
+            try:
+                yield Conn(driver, libvirtd.ns)
+            finally:
+                driver.connect_close()
         return
     with namespaces("rn") as (ns,):
         daemon = start_qvirtd(tmp_path / "r", netns=ns)
@@ -122,9 +132,9 @@ def test_inactive_network_calls(conn: Conn) -> None:
         net.connect_network_event_deregister_any(callback)
 
 
-@pytest.mark.parametrize("conn", ["qvirtd"], indirect=True)
-def test_transient_network_on_qvirtd(conn: Conn) -> None:
-    """create, destroy: on qvirtd only, whose networks live in the test's namespace."""
+@pytest.mark.parametrize("conn", ["private-libvirtd", "qvirtd"], indirect=True)
+def test_transient_network_started(conn: Conn) -> None:
+    """create, destroy: where networks live in the test's namespaces, not the host's."""
     assert conn.ns is not None
     net = conn.driver.network
     ref = net.network_create_xml_flags(_xml("trn", "qvtrt0"))

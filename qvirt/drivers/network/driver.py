@@ -290,7 +290,7 @@ class LocalNetworkDriver:
             self._set_autostart(obj, False)
             self._emit(obj, C.VIR_NETWORK_EVENT_UNDEFINED)
             if not obj.active:
-                del self._nets[obj.name]
+                self._forget(obj)
             obj.config = None
 
     def network_create_xml_flags(self, xml: str, flags: int = 0) -> NetworkRef:
@@ -335,12 +335,19 @@ class LocalNetworkDriver:
         assert obj.live is not None
         lifecycle.stop(obj.live, self.paths)
         remove(self.paths.state(obj.name))
-        remove(self.paths.dnsmasq(obj.name, "leases"))
         self._emit(obj, C.VIR_NETWORK_EVENT_STOPPED)
         if not obj.persistent:
-            del self._nets[obj.name]
+            self._forget(obj)
         obj.live, obj.dnsmasq_pid = None, None
         obj.ports.clear()
+
+    def _forget(self, obj: NetObj) -> None:
+        """networkRemoveInactive: the network gone, its leases with it. A network that is
+        only stopped keeps them (libvirt's lease status file stays), so net-dhcp-leases
+        still lists them and dnsmasq, started again, gives each guest its old address
+        without first probing it."""
+        remove(self.paths.dnsmasq(obj.name, "leases"))
+        del self._nets[obj.name]
 
     def network_set_autostart(self, net: NetworkRef, autostart: bool) -> None:
         with self._lock:
@@ -401,9 +408,8 @@ class LocalNetworkDriver:
                                 flags: int = 0) -> list[DHCPLease]:
         _check_flags(flags, 0, "network_get_dhcp_leases")
         with self._lock:
+            # A stopped network's leases too: they outlive net-destroy (_forget).
             obj = self._obj(net)
-            if not obj.active:
-                return []
             return leases.read(self.paths.dnsmasq(obj.name, "leases"), obj.definition, mac)
 
     # Guest ports (for the QEMU driver) ---------------------------------------------------

@@ -15,7 +15,7 @@ import ipaddress
 import shutil
 import subprocess
 
-from qvirt.conf.network import Network
+from qvirt.conf.network import NatPort, NatRange, Network
 from qvirt.conf.network_ip import IP
 from qvirt.errors import InternalError
 
@@ -38,6 +38,19 @@ def _subnet(ip: IP) -> str:
     if bits is None:
         bits = 64 if ip.version == 6 else 24
     return str(ipaddress.ip_network(f"{ip.address}/{bits}", strict=False))
+
+
+def nat_ports(net: Network) -> str:
+    """The source ports NAT rewrites to. Like iptablesForwardMasquerade, a network without
+    a <port> range gets 1024-65535 written into its live definition, which net-dumpxml of
+    the running network then shows."""
+    assert net.forward is not None
+    if net.forward.nat is None:
+        net.forward.nat = NatRange()
+    if not net.forward.nat.ports:
+        net.forward.nat.ports = [NatPort(start="1024", end="65535")]
+    port = net.forward.nat.ports[0]
+    return f"{port.start}-{port.end}"
 
 
 def _chains(bridge: str) -> tuple[str, str, str]:
@@ -78,13 +91,14 @@ def rules(net: Network) -> dict[str, str]:
             lines.append(f"add chain {family} {TABLE} {nat} "
                          "{ type nat hook postrouting priority srcnat; policy accept; }")
             natadd = f"add rule {family} {TABLE} {nat} "
+            ports = nat_ports(net)
             for subnet in subnets:
                 lines += [natadd + f"ip saddr {subnet} ip daddr 224.0.0.0/24 counter return",
                           natadd + f"ip saddr {subnet} ip daddr 255.255.255.255 counter return",
                           natadd + f"meta l4proto tcp ip saddr {subnet} ip daddr != {subnet} "
-                          "counter masquerade to :1024-65535",
+                          f"counter masquerade to :{ports}",
                           natadd + f"meta l4proto udp ip saddr {subnet} ip daddr != {subnet} "
-                          "counter masquerade to :1024-65535",
+                          f"counter masquerade to :{ports}",
                           natadd + f"ip saddr {subnet} ip daddr != {subnet} counter masquerade"]
         scripts[family] = "\n".join(lines) + "\n"
     return scripts
