@@ -15,6 +15,7 @@ from qvirt.cli.virsh import editor, table
 from qvirt.cli.virsh.commands.pool import interruptible, now_stamp, timeout_ms
 from qvirt.cli.virsh.control import Abort, Control
 from qvirt.cli.virsh.grammar import Args, Command, CommandGroup, Opt, OptType, file_opt
+from qvirt.cli.virsh.listing import ListKind, collect
 from qvirt.cli.virsh.xpath import quiet_option, select
 from qvirt.errors import ErrorNumber, QvirtError
 
@@ -214,43 +215,16 @@ def cmd_net_uuid(ctl: Control, args: Args) -> bool:
     return True
 
 
-def _collect(ctl: Control, flags: int) -> list[qvirt.virNetwork]:
-    """virshNetworkListCollect: the flags in full, or, where a driver refuses some, the
-    activity ones with the others applied here; sorted by name, case-blind."""
-    conn = ctl.connection()
-    try:
-        nets = conn.listAllNetworks(flags)
-    except QvirtError as err:
-        if err.code != ErrorNumber.INVALID_ARG:
-            ctl.last_error = err
-            raise ctl.fail("Failed to list networks") from err
-        basic = flags & (C.VIR_CONNECT_LIST_NETWORKS_ACTIVE
-                         | C.VIR_CONNECT_LIST_NETWORKS_INACTIVE)
-        with ctl.failing("Failed to list networks"):
-            nets = [n for n in conn.listAllNetworks(basic) if _passes(ctl, n, flags)]
-    return sorted(nets, key=lambda n: n.name().lower())
-
-
-def _passes(ctl: Control, net: qvirt.virNetwork, flags: int) -> bool:
-    persistence = flags & (C.VIR_CONNECT_LIST_NETWORKS_PERSISTENT
-                           | C.VIR_CONNECT_LIST_NETWORKS_TRANSIENT)
-    if persistence:
-        with ctl.failing("Failed to get network persistence info"):
-            persistent = net.isPersistent()
-        wanted = C.VIR_CONNECT_LIST_NETWORKS_PERSISTENT if persistent \
-            else C.VIR_CONNECT_LIST_NETWORKS_TRANSIENT
-        if not persistence & wanted:
-            return False
-    autostarts = flags & (C.VIR_CONNECT_LIST_NETWORKS_AUTOSTART
-                          | C.VIR_CONNECT_LIST_NETWORKS_NO_AUTOSTART)
-    if autostarts:
-        with ctl.failing("Failed to get network autostart state"):
-            autostart = net.autostart()
-        wanted = C.VIR_CONNECT_LIST_NETWORKS_AUTOSTART if autostart \
-            else C.VIR_CONNECT_LIST_NETWORKS_NO_AUTOSTART
-        if not autostarts & wanted:
-            return False
-    return True
+NETWORK_LIST = ListKind(
+    C.VIR_CONNECT_LIST_NETWORKS_ACTIVE,
+    C.VIR_CONNECT_LIST_NETWORKS_INACTIVE,
+    C.VIR_CONNECT_LIST_NETWORKS_PERSISTENT,
+    C.VIR_CONNECT_LIST_NETWORKS_TRANSIENT,
+    C.VIR_CONNECT_LIST_NETWORKS_AUTOSTART,
+    C.VIR_CONNECT_LIST_NETWORKS_NO_AUTOSTART,
+    "networks",
+    "network",
+)
 
 
 def cmd_net_list(ctl: Control, args: Args) -> bool:
@@ -265,7 +239,7 @@ def cmd_net_list(ctl: Control, args: Args) -> bool:
     for option, flag in LIST_FILTERS:
         if args.get(option):
             flags |= flag
-    nets = _collect(ctl, flags)
+    nets = collect(ctl, ctl.connection().listAllNetworks, flags, NETWORK_LIST)
     if show == ["name"]:
         for net in nets:
             ctl.print(f"{net.name()}\n")

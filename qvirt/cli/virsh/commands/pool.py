@@ -24,6 +24,7 @@ from qvirt.cli.virsh.grammar import (
     OptType,
     file_opt,
 )
+from qvirt.cli.virsh.listing import ListKind, collect
 from qvirt.cli.virsh.xpath import quiet_option, select
 from qvirt.errors import ErrorNumber, QvirtError
 
@@ -332,43 +333,16 @@ def split_list(text: str) -> list[str]:
     return parts
 
 
-def _collect(ctl: Control, flags: int) -> list[qvirt.virStoragePool]:
-    """virshStoragePoolListCollect: the flags in full, or, where a driver refuses some, the
-    activity ones with the others applied here; sorted by name, case-blind."""
-    conn = ctl.connection()
-    try:
-        pools = conn.listAllStoragePools(flags)
-    except QvirtError as err:
-        if err.code != ErrorNumber.INVALID_ARG:
-            ctl.last_error = err
-            raise ctl.fail("Failed to list pools") from err
-        basic = flags & (C.VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE
-                         | C.VIR_CONNECT_LIST_STORAGE_POOLS_INACTIVE)
-        with ctl.failing("Failed to list pools"):
-            pools = [p for p in conn.listAllStoragePools(basic) if _passes(ctl, p, flags)]
-    return sorted(pools, key=lambda p: p.name().lower())
-
-
-def _passes(ctl: Control, pool: qvirt.virStoragePool, flags: int) -> bool:
-    persistence = flags & (C.VIR_CONNECT_LIST_STORAGE_POOLS_PERSISTENT
-                           | C.VIR_CONNECT_LIST_STORAGE_POOLS_TRANSIENT)
-    if persistence:
-        with ctl.failing("Failed to get pool persistence info"):
-            persistent = pool.isPersistent()
-        wanted = C.VIR_CONNECT_LIST_STORAGE_POOLS_PERSISTENT if persistent \
-            else C.VIR_CONNECT_LIST_STORAGE_POOLS_TRANSIENT
-        if not persistence & wanted:
-            return False
-    autostarts = flags & (C.VIR_CONNECT_LIST_STORAGE_POOLS_AUTOSTART
-                          | C.VIR_CONNECT_LIST_STORAGE_POOLS_NO_AUTOSTART)
-    if autostarts:
-        with ctl.failing("Failed to get pool autostart state"):
-            autostart = pool.autostart()
-        wanted = C.VIR_CONNECT_LIST_STORAGE_POOLS_AUTOSTART if autostart \
-            else C.VIR_CONNECT_LIST_STORAGE_POOLS_NO_AUTOSTART
-        if not autostarts & wanted:
-            return False
-    return True
+POOL_LIST = ListKind(
+    C.VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE,
+    C.VIR_CONNECT_LIST_STORAGE_POOLS_INACTIVE,
+    C.VIR_CONNECT_LIST_STORAGE_POOLS_PERSISTENT,
+    C.VIR_CONNECT_LIST_STORAGE_POOLS_TRANSIENT,
+    C.VIR_CONNECT_LIST_STORAGE_POOLS_AUTOSTART,
+    C.VIR_CONNECT_LIST_STORAGE_POOLS_NO_AUTOSTART,
+    "pools",
+    "pool",
+)
 
 
 def cmd_pool_list(ctl: Control, args: Args) -> bool:
@@ -391,7 +365,7 @@ def cmd_pool_list(ctl: Control, args: Args) -> bool:
             if type not in POOL_TYPES:
                 raise ctl.fail(f"Invalid pool type '{type}'")
             flags |= POOL_TYPES[type]
-    pools = _collect(ctl, flags)
+    pools = collect(ctl, ctl.connection().listAllStoragePools, flags, POOL_LIST)
     rows = [_row(ctl, pool, details) for pool in pools]
     if not details and (show_uuid or show_name):
         for pool in pools:
