@@ -11,6 +11,7 @@ import subprocess
 import tempfile
 import termios
 import tty
+from collections.abc import Callable
 
 from lxml import etree
 
@@ -106,58 +107,75 @@ def ask_reedit(ctl: Control, msg: str, relax_avail: bool) -> str | None:
     return key
 
 
-def cmd_edit(ctl: Control, args: Args) -> bool:
-    dom = ctl.lookup_domain(args)
-    conn = ctl.connection()
-    query_flags = C.VIR_DOMAIN_XML_SECURE | C.VIR_DOMAIN_XML_INACTIVE
-    define_flags = 0 if args.get("skip-validate") else C.VIR_DOMAIN_DEFINE_VALIDATE
-    with ctl.failing(None):
-        doc = dom.XMLDesc(query_flags)
+def edit_loop(ctl: Control, name: str, doc: str, reread: Callable[[], str],
+              define: Callable[[str, bool], str], label: str, *, relax: bool,
+              validate: bool = True) -> bool:
+    """virsh-edit.c's loop, which virsh includes once per object kind: ``doc`` to the
+    editor, back, compared with what the object says now (``reread``) and defined
+    (``define(xml, validate)`` answers the defined object's name). ``label`` formats a name
+    as virsh's messages do ("Domain '{}'", "Pool {}"); ``relax`` offers the 'i' answer
+    (turn validation off), which only the domain's loop has."""
     path = write_temp(ctl, doc)
-    relax_avail = True
     try:
         edited = _edit_once(ctl, path)
         if edited == doc:
-            ctl.print_extra(f"Domain '{dom.name()}' XML configuration not changed.\n")
+            ctl.print_extra(f"{label.format(name)} XML configuration not "
+                            "changed.\n")
             return True
         while True:
             msg = None
-            with ctl.failing(None):
-                reread = dom.XMLDesc(query_flags)
-            if reread != doc:
+            now = reread()
+            if now != doc:
                 msg = "The XML configuration was changed by another user."
-                doc = reread
+                doc = now
             if msg is None:
                 try:
-                    defined = conn.defineXMLFlags(edited, define_flags)
+                    name = define(edited, validate)
                 except QvirtError as err:
                     ctl.last_error = err
                     msg = "Failed."
                 else:
-                    ctl.print_extra(f"Domain '{defined.name()}' XML configuration edited.\n")
+                    ctl.print_extra(f"{label.format(name)} XML configuration edited.\n")
                     return True
-            key = ask_reedit(ctl, msg, relax_avail)
+            key = ask_reedit(ctl, msg, relax)
             if key == "y":
                 edited = _edit_once(ctl, path)
                 if edited == doc:
-                    ctl.print_extra(f"Domain '{dom.name()}' XML configuration not changed.\n")
+                    ctl.print_extra(f"{label.format(name)} XML configuration "
+                                    "not changed.\n")
                     return True
-            elif key == "i" and relax_avail:
-                define_flags &= ~C.VIR_DOMAIN_DEFINE_VALIDATE
-                relax_avail = False
+            elif key == "i" and relax:
+                validate = relax = False
             elif key == "f":
                 continue
             elif key in ("n", "i"):
                 return False
             else:
                 # No terminal to ask on: virsh 9.0 says why, then leaves the loop by the
-                # success path with no domain defined, and so says so (and exits 0).
+                # success path with nothing defined, and so says so (and exits 0).
                 ctl.error(msg)
                 ctl.last_error = None
-                ctl.print_extra("Domain '(null)' XML configuration edited.\n")
+                ctl.print_extra(f"{label.format('(null)')} XML configuration edited.\n")
                 return True
     finally:
         os.unlink(path)
+
+
+def cmd_edit(ctl: Control, args: Args) -> bool:
+    dom = ctl.lookup_domain(args)
+    conn = ctl.connection()
+    query_flags = C.VIR_DOMAIN_XML_SECURE | C.VIR_DOMAIN_XML_INACTIVE
+
+    def reread() -> str:
+        with ctl.failing(None):
+            return dom.XMLDesc(query_flags)
+
+    def define(xml: str, validate: bool) -> str:
+        flags = C.VIR_DOMAIN_DEFINE_VALIDATE if validate else 0
+        return str(conn.defineXMLFlags(xml, flags).name())
+
+    return edit_loop(ctl, dom.name(), reread(), reread, define, "Domain '{}'", relax=True,
+                     validate=not args.get("skip-validate"))
 
 
 def _edit_once(ctl: Control, path: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -303,50 +302,9 @@ def cmd_net_edit(ctl: Control, args: Args) -> bool:
         flags = 0
         ctl.last_error = None
         doc = net.XMLDesc(flags)
-    path = editor.write_temp(ctl, doc)
-    try:
-        edited = _edit_once(ctl, path)
-        if edited == doc:
-            ctl.print_extra(f"Network {net.name()} XML configuration not changed.\n")
-            return True
-        while True:
-            msg = None
-            reread = net.XMLDesc(flags)
-            if reread != doc:
-                msg = "The XML configuration was changed by another user."
-                doc = reread
-            if msg is None:
-                try:
-                    defined = conn.networkDefineXML(edited)
-                except QvirtError as err:
-                    ctl.last_error = err
-                    msg = "Failed."
-                else:
-                    ctl.print_extra(f"Network {defined.name()} XML configuration edited.\n")
-                    return True
-            key = editor.ask_reedit(ctl, msg, False)
-            if key == "y":
-                edited = _edit_once(ctl, path)
-                if edited == doc:
-                    ctl.print_extra(f"Network {net.name()} XML configuration not changed.\n")
-                    return True
-            elif key == "f":
-                continue
-            elif key == "n":
-                return False
-            else:
-                # No terminal to ask on: virsh says why and leaves by its success path.
-                ctl.error(msg)
-                ctl.last_error = None
-                ctl.print_extra("Network (null) XML configuration edited.\n")
-                return True
-    finally:
-        os.unlink(path)
-
-
-def _edit_once(ctl: Control, path: str) -> str:
-    editor.run_editor(ctl, path)
-    return editor.read_back(ctl, path)
+    return editor.edit_loop(ctl, net.name(), doc, lambda: net.XMLDesc(flags),
+                            lambda xml, _validate: conn.networkDefineXML(xml).name(), "Network {}",
+                            relax=False)
 
 
 # net-event -----------------------------------------------------------------------------------

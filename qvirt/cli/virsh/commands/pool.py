@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
 import time
@@ -457,50 +456,9 @@ def cmd_pool_edit(ctl: Control, args: Args) -> bool:
         flags = 0
         ctl.last_error = None
         doc = pool.XMLDesc(flags)
-    path = editor.write_temp(ctl, doc)
-    try:
-        edited = _edit_once(ctl, path)
-        if edited == doc:
-            ctl.print_extra(f"Pool {pool.name()} XML configuration not changed.\n")
-            return True
-        while True:
-            msg = None
-            reread = pool.XMLDesc(flags)
-            if reread != doc:
-                msg = "The XML configuration was changed by another user."
-                doc = reread
-            if msg is None:
-                try:
-                    defined = conn.storagePoolDefineXML(edited, 0)
-                except QvirtError as err:
-                    ctl.last_error = err
-                    msg = "Failed."
-                else:
-                    ctl.print_extra(f"Pool {defined.name()} XML configuration edited.\n")
-                    return True
-            key = editor.ask_reedit(ctl, msg, False)
-            if key == "y":
-                edited = _edit_once(ctl, path)
-                if edited == doc:
-                    ctl.print_extra(f"Pool {pool.name()} XML configuration not changed.\n")
-                    return True
-            elif key == "f":
-                continue
-            elif key == "n":
-                return False
-            else:
-                # No terminal to ask on: virsh says why and leaves by its success path.
-                ctl.error(msg)
-                ctl.last_error = None
-                ctl.print_extra("Pool (null) XML configuration edited.\n")
-                return True
-    finally:
-        os.unlink(path)
-
-
-def _edit_once(ctl: Control, path: str) -> str:
-    editor.run_editor(ctl, path)
-    return editor.read_back(ctl, path)
+    return editor.edit_loop(ctl, pool.name(), doc, lambda: pool.XMLDesc(flags),
+                            lambda xml, _validate: conn.storagePoolDefineXML(xml, 0).name(),
+                            "Pool {}", relax=False)
 
 
 # pool-event ----------------------------------------------------------------------------------
