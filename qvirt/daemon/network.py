@@ -7,10 +7,10 @@ virsh still falls back to are served from the same driver list, as libvirtd serv
 from __future__ import annotations
 
 import uuid as uuidlib
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from qvirt import constants as C
+from qvirt.daemon.adapters import Adapters
 from qvirt.daemon.wire import net_ref, net_wire, to_ref
 from qvirt.drivers.base import DHCPLease, NetworkRef
 from qvirt.rpc.errors import RPCError
@@ -21,23 +21,8 @@ if TYPE_CHECKING:
 
 
 # Argument converters by field name: the wire shape -> what the driver takes.
-_CONVERT: dict[str, Callable[[Any], Any]] = {"net": net_ref, "dom": to_ref, "autostart": bool}
-
-
-def _args(args: Any, names: tuple[str, ...]) -> list[Any]:
-    return [_CONVERT.get(n, lambda v: v)(args[n]) for n in names]
-
-
-def _void(api: str, *names: str) -> Handler:
-    def handler(s: Session, args: Any) -> None:
-        s.api(api, *_args(args, names))
-    return handler
-
-
-def _value(api: str, key: str, *names: str, convert: Callable[[Any], Any] = int) -> Handler:
-    def handler(s: Session, args: Any) -> dict[str, Any]:
-        return {key: convert(s.api(api, *_args(args, names)))}
-    return handler
+_ADAPT = Adapters({"net": net_ref, "dom": to_ref, "autostart": bool})
+_void, _value = _ADAPT.void, _ADAPT.value
 
 
 def _net(api: str, *names: str) -> Handler:

@@ -6,10 +6,10 @@ the model, including the legacy name lists, which libvirtd serves from the same 
 from __future__ import annotations
 
 import uuid as uuidlib
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from qvirt import constants as C
+from qvirt.daemon.adapters import Adapters
 from qvirt.daemon.wire import pool_ref, pool_wire, vol_ref, vol_wire
 from qvirt.drivers.base import StoragePoolRef, StorageVolRef
 from qvirt.rpc.errors import RPCError
@@ -20,25 +20,10 @@ if TYPE_CHECKING:
 
 
 # Argument converters by field name: the wire shape -> what the driver takes.
-_CONVERT: dict[str, Callable[[Any], Any]] = {
+_ADAPT = Adapters({
     "pool": pool_ref, "vol": vol_ref, "clonevol": vol_ref, "autostart": bool,
-}
-
-
-def _args(args: Any, names: tuple[str, ...]) -> list[Any]:
-    return [_CONVERT.get(n, lambda v: v)(args[n]) for n in names]
-
-
-def _void(api: str, *names: str) -> Handler:
-    def handler(s: Session, args: Any) -> None:
-        s.api(api, *_args(args, names))
-    return handler
-
-
-def _value(api: str, key: str, *names: str, convert: Callable[[Any], Any] = int) -> Handler:
-    def handler(s: Session, args: Any) -> dict[str, Any]:
-        return {key: convert(s.api(api, *_args(args, names)))}
-    return handler
+})
+_void, _value = _ADAPT.void, _ADAPT.value
 
 
 def _pool(api: str, *names: str) -> Handler:

@@ -27,6 +27,7 @@ from qvirt.drivers.base import (
     StorageVolInfo,
     StorageVolRef,
 )
+from qvirt.drivers.storage.pool_match import TYPE_FLAGS
 from qvirt.errors import (
     ErrorDomain,
     ErrorNumber,
@@ -93,22 +94,6 @@ VOLUME_TYPES: dict[str, int] = {
                     C.VIR_STORAGE_VOL_BLOCK),
 }
 
-# VIR_CONNECT_LIST_STORAGE_POOLS_<TYPE> for each pool type.
-TYPE_FLAGS: dict[str, int] = {
-    "dir": C.VIR_CONNECT_LIST_STORAGE_POOLS_DIR, "fs": C.VIR_CONNECT_LIST_STORAGE_POOLS_FS,
-    "netfs": C.VIR_CONNECT_LIST_STORAGE_POOLS_NETFS,
-    "logical": C.VIR_CONNECT_LIST_STORAGE_POOLS_LOGICAL,
-    "disk": C.VIR_CONNECT_LIST_STORAGE_POOLS_DISK,
-    "iscsi": C.VIR_CONNECT_LIST_STORAGE_POOLS_ISCSI,
-    "scsi": C.VIR_CONNECT_LIST_STORAGE_POOLS_SCSI,
-    "mpath": C.VIR_CONNECT_LIST_STORAGE_POOLS_MPATH,
-    "rbd": C.VIR_CONNECT_LIST_STORAGE_POOLS_RBD,
-    "sheepdog": C.VIR_CONNECT_LIST_STORAGE_POOLS_SHEEPDOG,
-    "gluster": C.VIR_CONNECT_LIST_STORAGE_POOLS_GLUSTER,
-    "zfs": C.VIR_CONNECT_LIST_STORAGE_POOLS_ZFS,
-    "vstorage": C.VIR_CONNECT_LIST_STORAGE_POOLS_VSTORAGE,
-    "iscsi-direct": C.VIR_CONNECT_LIST_STORAGE_POOLS_ISCSI_DIRECT,
-}
 
 
 def _check_flags(what: str, flags: int) -> None:
