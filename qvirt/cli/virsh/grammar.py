@@ -296,3 +296,21 @@ def _check_required(cmd: Command, state: _Seen) -> None:
                for opt in cmd.opts if opt.required and opt.name not in state.seen]
     if missing:
         raise ParseError(*missing)
+
+
+def split_commas(text: str) -> list[str]:
+    """vshStringToArray: ',' separates, ',,' is a literal comma."""
+    parts, current, i = [], [], 0
+    while i < len(text):
+        if text[i] == ",":
+            if text[i + 1:i + 2] == ",":
+                current.append(",")
+                i += 2
+                continue
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(text[i])
+        i += 1
+    parts.append("".join(current))
+    return parts

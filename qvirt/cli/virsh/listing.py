@@ -1,5 +1,6 @@
-"""virsh's list collectors for pools and networks (virshStoragePoolListCollect,
-virshNetworkListCollect): one algorithm, the kind's flags and words as data. Ask the driver
+"""virsh's look-ups and list collectors for pools and networks (virshCommandOptPoolBy,
+virshCommandOptNetworkBy, virshStoragePoolListCollect, virshNetworkListCollect): one
+algorithm each, the kind's calls, flags and words as data. A list asks the driver
 with every flag; a driver that refuses some (INVALID_ARG) is asked for the activity ones only
 and the persistence and autostart filters are applied here, as virsh does for old servers."""
 
@@ -9,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from qvirt.cli.virsh.control import Control
+from qvirt.cli.virsh.control import BY_NAME, BY_UUID, Control
 from qvirt.errors import ErrorNumber, QvirtError
 
 
@@ -67,3 +68,25 @@ def _passes(ctl: Control, obj: Listed, flags: int, kind: ListKind) -> bool:
         if not autostarts & (kind.autostart if autostart else kind.no_autostart):
             return False
     return True
+
+
+def lookup(ctl: Control, text: str, by: int, noun: str, by_uuid: Callable[[str], T],
+           by_name: Callable[[str], T]) -> T:
+    """A UUID-long text as a UUID first, then as a name; the last look-up's error stays
+    for virsh to print after its own ("failed to get pool 'x'")."""
+    found: T | None = None
+    if by & BY_UUID and len(text) == 36:
+        found = _quiet(ctl, by_uuid, text)
+    if found is None and by & BY_NAME:
+        found = _quiet(ctl, by_name, text)
+    if found is None:
+        raise ctl.fail(f"failed to get {noun} '{text}'")
+    return found
+
+
+def _quiet(ctl: Control, call: Callable[[str], T], text: str) -> T | None:
+    try:
+        return call(text)
+    except QvirtError as err:
+        ctl.last_error = err
+        return None

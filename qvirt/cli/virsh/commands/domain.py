@@ -17,6 +17,7 @@ from qvirt.cli.virsh.grammar import (
     OptType,
     domain_opt,
     file_opt,
+    split_commas,
 )
 from qvirt.cli.virsh.xpath import select
 from qvirt.errors import ErrorNumber, QvirtError
@@ -169,29 +170,11 @@ def _modes(ctl: Control, args: Args, expecting: str) -> int:
         return 0
     flags = 0
     known = dict(SHUTDOWN_MODES)
-    for mode in _split_commas(text):
+    for mode in split_commas(text):
         if mode not in known:
             raise ctl.fail(f"Unknown mode {mode} value, expecting {expecting}")
         flags |= known[mode]
     return flags
-
-
-def _split_commas(text: str) -> list[str]:
-    """vshStringToArray: ',' separates, ',,' is a literal comma."""
-    parts, current, i = [], [], 0
-    while i < len(text):
-        if text[i] == ",":
-            if text[i + 1:i + 2] == ",":
-                current.append(",")
-                i += 2
-                continue
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(text[i])
-        i += 1
-    parts.append("".join(current))
-    return parts
 
 
 def cmd_shutdown(ctl: Control, args: Args) -> bool:

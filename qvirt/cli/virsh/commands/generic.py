@@ -6,7 +6,7 @@ import os
 
 from qvirt.cli.virsh import helptext
 from qvirt.cli.virsh.control import Control
-from qvirt.cli.virsh.grammar import Args, Command, CommandGroup, Flag, Opt, OptType
+from qvirt.cli.virsh.grammar import Args, Command, CommandGroup, Flag, Opt, OptType, split_commas
 
 BOOL, STRING, ARGV = OptType.BOOL, OptType.STRING, OptType.ARGV
 NOCONNECT = frozenset({Flag.NOCONNECT})
@@ -50,13 +50,12 @@ def _xml_escape(word: str) -> str:
 
 
 def cmd_echo(ctl: Control, args: Args) -> bool:
-    from qvirt.cli.virsh.commands.domain import _split_commas
 
     words = args.get("string", [])
     assert isinstance(words, list)
     out = []
     for word in words:
-        pieces = _split_commas(word) if args.get("split") else [word]
+        pieces = split_commas(word) if args.get("split") else [word]
         shown = []
         for piece in pieces:
             if args.get("xml"):

@@ -12,9 +12,9 @@ import qvirt
 from qvirt import constants as C
 from qvirt.cli.virsh import editor, table
 from qvirt.cli.virsh.commands.pool import interruptible, now_stamp, timeout_ms
-from qvirt.cli.virsh.control import Abort, Control
+from qvirt.cli.virsh.control import BY_NAME, BY_UUID, Abort, Control
 from qvirt.cli.virsh.grammar import Args, Command, CommandGroup, Opt, OptType, file_opt
-from qvirt.cli.virsh.listing import ListKind, collect
+from qvirt.cli.virsh.listing import ListKind, collect, lookup
 from qvirt.cli.virsh.xpath import quiet_option, select
 from qvirt.errors import ErrorNumber, QvirtError
 
@@ -49,7 +49,6 @@ LIST_FILTERS = (
     ("no-autostart", C.VIR_CONNECT_LIST_NETWORKS_NO_AUTOSTART),
 )
 
-BY_UUID, BY_NAME = 1, 2
 
 
 def lookup_network(ctl: Control, args: Args, by: int = BY_UUID | BY_NAME) -> qvirt.virNetwork:
@@ -60,23 +59,8 @@ def lookup_network(ctl: Control, args: Args, by: int = BY_UUID | BY_NAME) -> qvi
 
 def network_by(ctl: Control, text: str, by: int = BY_UUID | BY_NAME) -> qvirt.virNetwork:
     conn = ctl.connection()
-    net: qvirt.virNetwork | None = None
-    if by & BY_UUID and len(text) == 36:
-        net = _quiet(ctl, lambda: conn.networkLookupByUUIDString(text))
-    if net is None and by & BY_NAME:
-        net = _quiet(ctl, lambda: conn.networkLookupByName(text))
-    if net is None:
-        raise ctl.fail(f"failed to get network '{text}'")
-    return net
-
-
-def _quiet(ctl: Control,
-           call: Callable[[], qvirt.virNetwork]) -> qvirt.virNetwork | None:
-    try:
-        return call()
-    except QvirtError as err:
-        ctl.last_error = err
-        return None
+    return lookup(ctl, text, by, "network", conn.networkLookupByUUIDString,
+                  conn.networkLookupByName)
 
 
 # Lifecycle -----------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import qvirt
 from qvirt import constants as C
 from qvirt.cli.virsh import editor, table
 from qvirt.cli.virsh.capacity import pretty_text
-from qvirt.cli.virsh.control import INT_MAX, UINT_MAX, Abort, Control
+from qvirt.cli.virsh.control import BY_NAME, BY_UUID, INT_MAX, UINT_MAX, Abort, Control
 from qvirt.cli.virsh.grammar import (
     Args,
     Command,
@@ -22,8 +22,9 @@ from qvirt.cli.virsh.grammar import (
     Opt,
     OptType,
     file_opt,
+    split_commas,
 )
-from qvirt.cli.virsh.listing import ListKind, collect
+from qvirt.cli.virsh.listing import ListKind, collect, lookup
 from qvirt.cli.virsh.xpath import quiet_option, select
 from qvirt.errors import ErrorNumber, QvirtError
 
@@ -58,7 +59,6 @@ LIST_FILTERS = (
     ("transient", C.VIR_CONNECT_LIST_STORAGE_POOLS_TRANSIENT),
 )
 
-BY_UUID, BY_NAME = 1, 2
 
 
 def state_text(state: int) -> str:
@@ -74,23 +74,8 @@ def lookup_pool(ctl: Control, args: Args, name: str = "pool",
 
 def pool_by(ctl: Control, text: str, by: int = BY_UUID | BY_NAME) -> qvirt.virStoragePool:
     conn = ctl.connection()
-    pool: qvirt.virStoragePool | None = None
-    if by & BY_UUID and len(text) == 36:
-        pool = _quiet(ctl, lambda: conn.storagePoolLookupByUUIDString(text))
-    if pool is None and by & BY_NAME:
-        pool = _quiet(ctl, lambda: conn.storagePoolLookupByName(text))
-    if pool is None:
-        raise ctl.fail(f"failed to get pool '{text}'")
-    return pool
-
-
-def _quiet(ctl: Control,
-           call: Callable[[], qvirt.virStoragePool]) -> qvirt.virStoragePool | None:
-    try:
-        return call()
-    except QvirtError as err:
-        ctl.last_error = err
-        return None
+    return lookup(ctl, text, by, "pool", conn.storagePoolLookupByUUIDString,
+                  conn.storagePoolLookupByName)
 
 
 def _build_flags(ctl: Control, args: Args) -> int:
@@ -314,24 +299,6 @@ def cmd_pool_capabilities(ctl: Control, args: Args) -> bool:
 
 # pool-list -----------------------------------------------------------------------------------
 
-def split_list(text: str) -> list[str]:
-    """vshStringToArray: comma-separated, ",," standing for a comma."""
-    parts, current, i = [], [], 0
-    while i < len(text):
-        if text[i] == ",":
-            if text[i + 1:i + 2] == ",":
-                current.append(",")
-                i += 2
-                continue
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(text[i])
-        i += 1
-    parts.append("".join(current))
-    return parts
-
-
 POOL_LIST = ListKind(
     C.VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE,
     C.VIR_CONNECT_LIST_STORAGE_POOLS_INACTIVE,
@@ -360,7 +327,7 @@ def cmd_pool_list(ctl: Control, args: Args) -> bool:
     ctl.exclusive(args, "details", "uuid")
     ctl.exclusive(args, "details", "name")
     if types is not None:
-        for type in split_list(types):
+        for type in split_commas(types):
             if type not in POOL_TYPES:
                 raise ctl.fail(f"Invalid pool type '{type}'")
             flags |= POOL_TYPES[type]

@@ -16,8 +16,8 @@ import qvirt
 from qvirt import constants as C
 from qvirt.cli.virsh import table
 from qvirt.cli.virsh.capacity import parse_size, pretty_text
-from qvirt.cli.virsh.commands.pool import BY_NAME, BY_UUID, lookup_pool, pool_by
-from qvirt.cli.virsh.control import Control
+from qvirt.cli.virsh.commands.pool import lookup_pool, pool_by
+from qvirt.cli.virsh.control import BY_NAME, BY_UUID, Control
 from qvirt.cli.virsh.grammar import Args, Command, CommandGroup, Opt, OptType, file_opt
 from qvirt.cli.virsh.xpath import quiet_option, select
 from qvirt.errors import ErrorNumber, QvirtError
